@@ -1,0 +1,51 @@
+"""Reading and writing audio files with soundfile (torchaudio >= 2.9 does no file I/O)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from distill.audio.resampling import resample
+from distill.errors import DistillError
+from distill.fileio import atomic_path
+
+READABLE_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+
+def read_audio(path: Path) -> tuple[torch.Tensor, int]:
+    """All channels of a file as float32 `[channels, samples]` and its sample rate."""
+    path = Path(path)
+    if not path.is_file():
+        raise DistillError(f"Audio file not found: {path}.")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile's messages vary by format; one sentence is enough
+        raise DistillError(f"Cannot read audio file {path}: {str(exc).strip() or type(exc).__name__}.") from exc
+    return torch.from_numpy(np.ascontiguousarray(data.T)), int(rate)
+
+
+def load_audio(path: Path, sample_rate: int) -> torch.Tensor:
+    """A file as mono float32 `[samples]` at `sample_rate` (channels averaged)."""
+    wav, rate = read_audio(path)
+    return resample(wav.mean(dim=0), rate, sample_rate)
+
+
+def write_audio(path: Path, wav: torch.Tensor, sample_rate: int, subtype: str | None = None) -> Path:
+    """Write `[samples]` or `[channels, samples]` atomically; the suffix picks the format."""
+    data = wav.detach().cpu().float()
+    data = data[None] if data.dim() == 1 else data
+    array = data.T.contiguous().numpy()
+    with atomic_path(Path(path)) as tmp:
+        sf.write(str(tmp), array, sample_rate, subtype=subtype, format=_format_for(Path(path)))
+    return Path(path)
+
+
+def _format_for(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    formats = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aif": "AIFF", "aiff": "AIFF"}
+    if suffix not in formats:
+        raise DistillError(f"Unsupported audio format '.{suffix}'; use one of wav, flac, ogg, mp3.")
+    return formats[suffix]

@@ -1,0 +1,102 @@
+"""The core mel representation (DESIGN §3, contract) and its well-conditioned inverse.
+
+Every model carries its `SpectrogramConfig`; vocoders read it from the model rather
+than assume the defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from typing import Any
+
+import torch
+import torchaudio
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig:
+    """The VAE's mel space: power mel, HTK scale, log1p-normalised."""
+
+    sample_rate: int = 48000
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    f_min: float = 0.0
+    f_max: float | None = None
+
+    @property
+    def n_freqs(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def f_max_hz(self) -> float:
+        return float(self.f_max) if self.f_max is not None else self.sample_rate / 2
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frames a centred STFT gives for `num_samples` samples."""
+        return num_samples // self.hop_length + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpectrogramConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@lru_cache(maxsize=16)
+def _mel_transform(config: SpectrogramConfig) -> torchaudio.transforms.MelSpectrogram:
+    return torchaudio.transforms.MelSpectrogram(
+        sample_rate=config.sample_rate,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        f_min=config.f_min,
+        f_max=config.f_max,
+        power=2.0,
+        mel_scale="htk",
+    )
+
+
+def waveform_to_mel(wav: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """`[B, samples]` at `config.sample_rate` -> log1p power mel `[B, n_mels, frames]`."""
+    transform = _mel_transform(config).to(wav.device)
+    return torch.log1p(transform(wav.float()))
+
+
+def mel_to_power(mel: torch.Tensor) -> torch.Tensor:
+    """Undo the log1p normalisation; clamps the small negatives a generator may produce."""
+    return torch.expm1(mel.float()).clamp_min(0.0)
+
+
+def mel_filterbank(config: SpectrogramConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The model's own filterbank `[n_freqs, n_mels]`, exactly as `waveform_to_mel` applies it."""
+    return _mel_transform(config).mel_scale.fb.to(device)
+
+
+def mel_to_linear_power(
+    mel: torch.Tensor, config: SpectrogramConfig, iterations: int = 32
+) -> torch.Tensor:
+    """Log1p mel `[B, n_mels, frames]` -> non-negative power spectrum `[B, n_freqs, frames]`.
+
+    The filterbank is not invertible (fewer bands than bins, and at low frequencies bands
+    narrower than a bin), so a pseudo-inverse rings and goes negative. This solves the
+    non-negative least-squares fit `fb.T @ S ≈ P` with multiplicative updates, started
+    from each band's energy spread evenly over the bins it covers: the estimate stays
+    non-negative and smooth, and reproduces the mel it came from.
+    """
+    power = mel_to_power(mel)
+    fb = mel_filterbank(config, power.device)
+    eps = torch.finfo(power.dtype).tiny ** 0.5
+    band_mass = fb.sum(dim=0).clamp_min(eps)
+    coverage = fb.sum(dim=1, keepdim=True)
+    spread = fb / coverage.clamp_min(eps)
+    estimate = torch.einsum("fm,bmt->bft", spread, power / band_mass[None, :, None])
+    numerator = torch.einsum("fm,bmt->bft", fb, power)
+    for _ in range(iterations):
+        projected = torch.einsum("fm,bft->bmt", fb, estimate)
+        denominator = torch.einsum("fm,bmt->bft", fb, projected)
+        estimate = estimate * numerator / denominator.clamp_min(eps)
+    return estimate

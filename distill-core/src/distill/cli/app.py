@@ -1,0 +1,30 @@
+"""Entry point: registers every command module and turns user errors into one sentence."""
+
+from __future__ import annotations
+
+import sys
+
+from distill.cli import vocoders  # noqa: F401  (registers commands)
+from distill.cli.output import stderr
+from distill.cli.root import app
+from distill.errors import DistillError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input exits non-zero with one clear sentence, never a traceback.
+
+    Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1).
+    """
+    try:
+        app(args=argv, prog_name="distill")
+    except DistillError as exc:
+        stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        stderr.print("Cancelled.", markup=False)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

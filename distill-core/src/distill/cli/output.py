@@ -1,0 +1,47 @@
+"""Where the CLI writes: JSON documents alone on stdout, everything human on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from distill.vocoders.types import Progress as ProgressEvent
+from distill.vocoders.types import ProgressCallback
+
+stderr = Console(stderr=True)
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout and nothing else there."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def rich_progress() -> Iterator[ProgressCallback]:
+    """A `ProgressCallback` drawing one Rich bar per task on stderr (bytes for downloads)."""
+    bars = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[message]}"),
+        console=stderr,
+        transient=False,
+    )
+    tasks: dict[str, int] = {}
+
+    def report(event: ProgressEvent) -> None:
+        if event.task not in tasks:
+            tasks[event.task] = bars.add_task(event.task, total=event.total, message=event.message)
+        bars.update(tasks[event.task], completed=event.completed, total=event.total, message=event.message)
+
+    with bars:
+        yield report

@@ -1,0 +1,1 @@
+"""Latent analysis that turns a trained VAE into musical sliders."""

@@ -1,0 +1,1 @@
+"""Finding, checking and segmenting a user's audio collection."""

@@ -1,0 +1,1 @@
+"""Generation: latents to mel to sound, chunked for any duration, blending between models."""

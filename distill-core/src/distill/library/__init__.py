@@ -1,0 +1,1 @@
+"""The user's library: model catalog, slider presets, generation history."""

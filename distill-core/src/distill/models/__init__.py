@@ -1,0 +1,1 @@
+"""The VAE, its losses and the `.distill` model file."""

@@ -1,0 +1,114 @@
+"""The `.distill` model file, format v2 (DESIGN §4).
+
+One `torch.save` archive holding only tensors and plain containers, read back with
+`weights_only=True`, so loading a file never runs code from it. Written atomically.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from distill.audio.spectrogram import SpectrogramConfig
+from distill.errors import DistillError
+from distill.fileio import atomic_path
+
+FORMAT_TAG = "distill-model"
+FORMAT_VERSION = 2
+SUFFIX = ".distill"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class DistillModel:
+    """A trained instrument: VAE, sliders, mel config and, optionally, its own vocoder."""
+
+    name: str
+    vae_config: dict[str, Any]
+    vae_state_dict: dict[str, torch.Tensor]
+    spectrogram: SpectrogramConfig = field(default_factory=SpectrogramConfig)
+    latent_analysis: dict[str, Any] | None = None
+    training_config: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    vocoder_type: str | None = None
+    vocoder_config: dict[str, Any] | None = None
+    vocoder_state_dict: dict[str, torch.Tensor] | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    path: Path | None = None  # where it was loaded from or saved to; not stored
+
+    def to_payload(self) -> dict[str, Any]:
+        metadata = {"created": now_iso(), **self.metadata, "updated": now_iso()}
+        return {
+            "format": FORMAT_TAG,
+            "version": FORMAT_VERSION,
+            "name": self.name,
+            "id": self.id,
+            "vae_config": self.vae_config,
+            "vae_state_dict": self.vae_state_dict,
+            "spectrogram_config": self.spectrogram.to_dict(),
+            "latent_analysis": self.latent_analysis,
+            "training_config": self.training_config,
+            "metadata": metadata,
+            "vocoder_type": self.vocoder_type,
+            "vocoder_config": self.vocoder_config,
+            "vocoder_state_dict": self.vocoder_state_dict,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], path: Path | None = None) -> DistillModel:
+        return cls(
+            name=payload["name"],
+            id=payload["id"],
+            vae_config=payload["vae_config"],
+            vae_state_dict=payload["vae_state_dict"],
+            spectrogram=SpectrogramConfig.from_dict(payload["spectrogram_config"]),
+            latent_analysis=payload.get("latent_analysis"),
+            training_config=payload.get("training_config") or {},
+            metadata=payload.get("metadata") or {},
+            vocoder_type=payload.get("vocoder_type"),
+            vocoder_config=payload.get("vocoder_config"),
+            vocoder_state_dict=payload.get("vocoder_state_dict"),
+            path=path,
+        )
+
+
+def save_model(model: DistillModel, path: Path) -> Path:
+    """Write `model` to `path` atomically: a failure leaves any previous file intact."""
+    path = Path(path)
+    payload = model.to_payload()
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    model.metadata = payload["metadata"]
+    model.path = path
+    return path
+
+
+def load_model(path: Path) -> DistillModel:
+    """Read a v1 or v2 file; refuse newer, foreign or damaged files in one sentence."""
+    path = Path(path)
+    if not path.is_file():
+        raise DistillError(f"Model file not found: {path}.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DistillError(f"{path} is not a readable Distill model (damaged or truncated file).") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_TAG:
+        raise DistillError(f"{path} is not a Distill model file.")
+    version = payload.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise DistillError(
+            f"{path} was written by a newer Distill (model format v{version}); this version reads up to "
+            f"v{FORMAT_VERSION}, so please upgrade Distill."
+        )
+    try:
+        return DistillModel.from_payload(payload, path)
+    except (KeyError, TypeError) as exc:
+        raise DistillError(f"{path} is missing model data ({exc}); the file is damaged.") from exc

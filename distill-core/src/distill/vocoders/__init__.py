@@ -1,0 +1,62 @@
+"""The public API for vocoder plugins: everything a plugin may import lives here.
+
+A plugin implements the hooks in `distill.vocoders.hookspecs` with `@hookimpl` and is
+found through the `distill.vocoders` entry-point group.
+"""
+
+from distill.audio.resampling import resample
+from distill.audio.spectrogram import (
+    SpectrogramConfig,
+    mel_filterbank,
+    mel_to_linear_power,
+    mel_to_power,
+    waveform_to_mel,
+)
+from distill.errors import DistillError
+from distill.paths import vocoders_dir
+from distill.vocoders.hookspecs import hookimpl, hookspec
+from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
+from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
+from distill.vocoders.types import (
+    Progress,
+    ProgressCallback,
+    TrainingAudio,
+    Vocoder,
+    VocoderState,
+    VocoderUnavailable,
+    fit_length,
+)
+
+
+def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
+    """The mel config a vocoder must honour: the model's own, or the default without one."""
+    return getattr(model, "spectrogram", None) or SpectrogramConfig()
+
+
+__all__ = [
+    "AUTO",
+    "ENTRY_POINT_GROUP",
+    "DistillError",
+    "PluginRecord",
+    "Progress",
+    "ProgressCallback",
+    "SpectrogramConfig",
+    "TrainingAudio",
+    "Vocoder",
+    "VocoderRegistry",
+    "VocoderState",
+    "VocoderUnavailable",
+    "fit_length",
+    "get_registry",
+    "hookimpl",
+    "hookspec",
+    "mel_filterbank",
+    "mel_to_linear_power",
+    "mel_to_power",
+    "model_spectrogram_config",
+    "rank_vocoders",
+    "resample",
+    "select_vocoder",
+    "vocoders_dir",
+    "waveform_to_mel",
+]

@@ -1,0 +1,46 @@
+"""The three hooks a vocoder plugin implements (DESIGN §2, contract).
+
+A plugin is any object (usually a module) with `@hookimpl` functions, registered under
+its entry-point name in the `distill.vocoders` group. An implementation may accept any
+subset of a hook's arguments, so new arguments never break an existing plugin.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+PROJECT_NAME = "distill"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def vocoder_priority(model):
+    """How well this plugin can serve `model` right now: higher is better, None = cannot.
+
+    Must be cheap (no downloads, no weight loading): the auto-selector calls it for every
+    plugin. `model` is a `DistillModel`, or None for model-less analysis-resynthesis with
+    the default `SpectrogramConfig`. First-party scale: per-model HiFi-GAN 300, BigVGAN
+    200, Griffin-Lim 100.
+    """
+
+
+@hookspec(firstresult=True)
+def load_vocoder(name, model, device, progress):
+    """Build the vocoder called `name` for `model` on `device`; None if `name` is not yours.
+
+    This is where heavy work happens (weights, downloads). Report long steps through
+    `progress` (a `ProgressCallback` or None). Raise `VocoderUnavailable` with one
+    sentence the user can act on when this vocoder cannot serve the model.
+    """
+
+
+@hookspec(firstresult=True)
+def train_vocoder(name, model, dataset, config, progress):
+    """Learn the vocoder called `name` for `model`; None if `name` is not yours.
+
+    `dataset` is a `TrainingAudio` (the model's own recordings), `config` a dict of
+    options (steps, batch size, learning rate, run folder, resume, device, ...). Return a
+    `VocoderState`; the core bundles it into the model file.
+    """

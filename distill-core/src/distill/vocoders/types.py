@@ -1,0 +1,84 @@
+"""Shared vocoder types: what a plugin returns and what it is handed."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from distill.errors import DistillError
+
+
+class VocoderUnavailable(DistillError):
+    """This vocoder cannot serve this model now; the message says why and what to do."""
+
+
+@dataclass
+class Progress:
+    """One progress report from a long step (download, training, rendering)."""
+
+    task: str
+    completed: float
+    total: float | None = None
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Vocoder(ABC):
+    """Turns the model's own log1p mel into a mono waveform at the model's sample rate."""
+
+    name: str
+    sample_rate: int
+
+    @abstractmethod
+    def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
+        """`[B, n_mels, frames] -> [B, samples]`, float32.
+
+        `samples` is `num_samples` when given, else `frames * hop_length`.
+        """
+
+    def to(self, device: torch.device | str) -> Vocoder:
+        """Move to `device`; stateless vocoders only record it."""
+        self.device = torch.device(device)
+        return self
+
+
+def fit_length(wav: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """Trim or zero-pad the last dimension to exactly `num_samples`."""
+    length = wav.shape[-1]
+    if length >= num_samples:
+        return wav[..., :num_samples]
+    return torch.nn.functional.pad(wav, (0, num_samples - length))
+
+
+@dataclass
+class VocoderState:
+    """A trained per-model vocoder, as `train_vocoder` returns it and the model file stores it."""
+
+    vocoder_type: str
+    config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+
+
+@dataclass
+class TrainingAudio:
+    """The recordings a model was trained on, loaded on demand as mono at `sample_rate`."""
+
+    files: Sequence[Path]
+    sample_rate: int
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        """Mono float32 `[samples]` of file `index`, resampled to `sample_rate`."""
+        from distill.audio.io import load_audio
+
+        return load_audio(self.files[index], self.sample_rate)

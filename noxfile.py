@@ -1,0 +1,82 @@
+"""Developer tasks. `nox -s tests` is the test command; `nox -s demo` the main job.
+
+Sessions share one environment (`.nox/distill`) so the large torch install happens once
+per machine; uv hard-links from its cache, so a fresh isolation venv costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+
+PYTHON = "3.11"
+ROOT = Path(__file__).parent
+CORE = "distill-core"
+PLUGINS = {
+    "griffinlim": "plugins/distill-vocoder-griffinlim",
+    "bigvgan": "plugins/distill-vocoder-bigvgan",
+    "hifigan": "plugins/distill-vocoder-hifigan",
+}
+TEST_REQUIREMENTS = "requirements-test.txt"
+
+
+def install_distill(session: nox.Session, *plugins: str) -> None:
+    """Core plus the named plugins (all of them by default), editable."""
+    chosen = plugins or tuple(PLUGINS)
+    session.install("-e", CORE, *(arg for name in chosen for arg in ("-e", PLUGINS[name])))
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite, on two workers."""
+    install_distill(session)
+    session.install("-r", TEST_REQUIREMENTS)
+    session.run("pytest", "-n", "2", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job on the embedded default: synthesise a collection, train, generate."""
+    install_distill(session)
+    session.run("distill", "demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("plugin", list(PLUGINS))
+def isolation(session: nox.Session, plugin: str) -> None:
+    """Core and one plugin in a fresh venv: the registry must see exactly that plugin."""
+    install_distill(session, plugin)
+    out = session.run("distill", "vocoders", "list", "--json", silent=True)
+    names = sorted(record["name"] for record in json.loads(out) if record["status"] == "ok")
+    if names != [plugin]:
+        session.error(f"expected exactly [{plugin!r}] in the registry, got {names}")
+    session.log(f"registry sees exactly {names}")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed, memory and quality benchmarks on the real configs; prints tables.
+
+    `nox -s bench -- NAME` runs only benchmarks/NAME.py.
+    """
+    install_distill(session)
+    session.install("-r", TEST_REQUIREMENTS, "-r", "benchmarks/requirements.txt")
+    scripts = [f"benchmarks/{name}.py" for name in session.posargs] or sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py")
+    )
+    for script in scripts:
+        session.run("python", script)
