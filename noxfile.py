@@ -1,7 +1,7 @@
 """Developer tasks. `nox -s tests` is the test command; `nox -s demo` the main job.
 
-Sessions share one environment (`.nox/distill`) so the large torch install happens once
-per machine; uv hard-links from its cache, so a fresh isolation venv costs seconds.
+Each session has its own venv, reused between runs; uv hard-links torch from its cache,
+so the large download happens once per machine and a fresh venv costs seconds.
 """
 
 from __future__ import annotations
