@@ -76,9 +76,7 @@ def mel_filterbank(config: SpectrogramConfig, device: torch.device | str = "cpu"
     return _mel_transform(config).mel_scale.fb.to(device)
 
 
-def mel_to_linear_power(
-    mel: torch.Tensor, config: SpectrogramConfig, iterations: int = 32
-) -> torch.Tensor:
+def mel_to_linear_power(mel: torch.Tensor, config: SpectrogramConfig, iterations: int = 64) -> torch.Tensor:
     """Log1p mel `[B, n_mels, frames]` -> non-negative power spectrum `[B, n_freqs, frames]`.
 
     The filterbank is not invertible (fewer bands than bins, and at low frequencies bands

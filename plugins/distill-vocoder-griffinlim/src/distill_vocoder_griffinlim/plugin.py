@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from distill.vocoders import hookimpl, model_spectrogram_config
-
 from distill_vocoder_griffinlim.vocoder import GriffinLimVocoder
 
 NAME = "griffinlim"

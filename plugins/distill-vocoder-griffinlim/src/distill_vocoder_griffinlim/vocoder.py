@@ -37,5 +37,4 @@ class GriffinLimVocoder(Vocoder):
         mel = mel.to(self.device)
         magnitude = mel_to_linear_power(mel, self.config).sqrt()
         length = num_samples if num_samples is not None else mel.shape[-1] * self.config.hop_length
-        self._griffinlim.length = length
         return fit_length(self._griffinlim(magnitude).float(), length)

@@ -1,0 +1,105 @@
+"""Ranking, fallback and explicit choice through the registry, with in-process plugins."""
+
+from __future__ import annotations
+
+import logging
+import types
+
+import pytest
+import torch
+
+from distill.errors import DistillError
+from distill.vocoders import Vocoder, VocoderRegistry, VocoderUnavailable, hookimpl, select_vocoder
+
+
+class _Silent(Vocoder):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sample_rate = 48000
+
+    def mel_to_waveform(self, mel, num_samples=None):
+        return torch.zeros(mel.shape[0], num_samples or mel.shape[-1] * 512)
+
+
+def _plugin(name: str, priority: int | None, fail: Exception | None = None) -> types.SimpleNamespace:
+    @hookimpl
+    def vocoder_priority(model):
+        return priority
+
+    @hookimpl
+    def load_vocoder(name, model, device):
+        if name != plugin_name:
+            return None
+        if fail is not None:
+            raise fail
+        return _Silent(plugin_name)
+
+    plugin_name = name
+    return types.SimpleNamespace(vocoder_priority=vocoder_priority, load_vocoder=load_vocoder)
+
+
+def _registry(*plugins: tuple[str, types.SimpleNamespace]) -> VocoderRegistry:
+    registry = VocoderRegistry(eps=[])
+    for name, plugin in plugins:
+        registry.register(plugin, name, distribution=f"dist-{name}", version="1.0")
+    return registry
+
+
+def test_auto_picks_the_highest_priority():
+    registry = _registry(
+        ("low", _plugin("low", 100)), ("high", _plugin("high", 200)), ("never", _plugin("never", None))
+    )
+    assert select_vocoder("auto", None, torch.device("cpu"), registry).name == "high"
+
+
+def test_auto_falls_back_with_a_warning_naming_plugin_and_reason(caplog):
+    registry = _registry(
+        ("low", _plugin("low", 100)),
+        ("high", _plugin("high", 200, VocoderUnavailable("weights are not downloaded."))),
+    )
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        vocoder = select_vocoder("auto", None, torch.device("cpu"), registry)
+    assert vocoder.name == "low"
+    assert "'high'" in caplog.text and "weights are not downloaded" in caplog.text and "'low'" in caplog.text
+
+
+def test_unexpected_load_error_also_falls_back(caplog):
+    registry = _registry(("low", _plugin("low", 100)), ("high", _plugin("high", 200, RuntimeError("boom"))))
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", None, torch.device("cpu"), registry).name == "low"
+    assert "RuntimeError: boom" in caplog.text
+
+
+def test_explicit_choice_never_falls_back():
+    registry = _registry(
+        ("low", _plugin("low", 100)),
+        ("high", _plugin("high", 200, VocoderUnavailable("Place the files in /x by hand."))),
+    )
+    with pytest.raises(VocoderUnavailable, match="Place the files in /x by hand"):
+        select_vocoder("high", None, torch.device("cpu"), registry)
+
+
+def test_unknown_name_lists_the_usable_ones():
+    registry = _registry(("low", _plugin("low", 100)))
+    with pytest.raises(DistillError, match=r"Unknown vocoder 'nope'; usable vocoders: auto, low\."):
+        select_vocoder("nope", None, torch.device("cpu"), registry)
+
+
+def test_priority_hook_that_raises_marks_only_that_plugin_broken(caplog):
+    @hookimpl
+    def vocoder_priority(model):
+        raise ValueError("bad config")
+
+    broken = types.SimpleNamespace(vocoder_priority=vocoder_priority)
+    registry = _registry(("low", _plugin("low", 100)), ("bad", broken))
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", None, torch.device("cpu"), registry).name == "low"
+    record = registry.record("bad")
+    assert record.status == "broken" and record.error == "ValueError: bad config"
+    assert "'bad'" in caplog.text
+
+
+def test_no_loadable_vocoder_is_one_sentence():
+    registry = _registry(("only", _plugin("only", 100, VocoderUnavailable("no."))))
+    with pytest.raises(DistillError, match="No vocoder could be loaded"):
+        select_vocoder("auto", None, torch.device("cpu"), registry)
