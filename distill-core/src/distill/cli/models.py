@@ -1,0 +1,73 @@
+"""`distill model list|info|delete`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from distill.cli.common import JSON_OPTION
+from distill.cli.output import print_json
+from distill.cli.root import app
+from distill.errors import DistillError
+from distill.library.catalog import ModelSummary, delete_model, list_models, resolve_model
+
+model_app = typer.Typer(help="Manage the models in your library.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("list")
+def list_command(json_output: bool = JSON_OPTION) -> None:
+    """List the models in the library (and which carry their own vocoder)."""
+    summaries = list_models()
+    if json_output:
+        print_json([s.to_dict() for s in summaries])
+        return
+    table = Table("name", "id", "own vocoder", "sliders", "files", "created")
+    for s in summaries:
+        table.add_row(s.name, s.id, s.vocoder or "-", str(s.sliders), str(s.num_files or "-"), s.created or "-")
+    Console().print(table)
+
+
+@model_app.command("info")
+def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_output: bool = JSON_OPTION) -> None:
+    """Everything about one model: sliders, training data, vocoder."""
+    model = resolve_model(model_ref)
+    info = {
+        **ModelSummary.of(model).to_dict(),
+        "sliders": (model.latent_analysis or {}).get("sliders", []),
+        "spectrogram": model.spectrogram.to_dict(),
+        "dataset": model.metadata.get("dataset"),
+        "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
+        "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
+    }
+    if json_output:
+        print_json(info)
+        return
+    console = Console()
+    console.print(f"[bold]{model.name}[/]  id {model.id}\n{model.path}")
+    console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}")
+    for s in info["sliders"]:
+        console.print(
+            f"  slider {s['index']}: {s['name']:<12} {s['minimum']:g} .. {s['maximum']:g}"
+            f"  ({100 * s['explained_variance']:.1f} % of variance)"
+        )
+
+
+@model_app.command("delete")
+def delete_command(
+    model_ref: str = typer.Argument(..., metavar="MODEL"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Delete a model file from the library."""
+    model = resolve_model(model_ref)
+    if not yes:
+        if json_output:
+            raise DistillError("Pass --yes to delete a model without a confirmation prompt.")
+        typer.confirm(f"Delete model '{model.name}' ({model.path})?", abort=True)
+    delete_model(str(model.path))
+    if json_output:
+        print_json({"deleted": ModelSummary.of(model).to_dict()})
+    else:
+        typer.echo(f"Deleted model '{model.name}'.")

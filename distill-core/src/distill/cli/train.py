@@ -1,0 +1,63 @@
+"""`distill train`: a folder of recordings -> a playable model in the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from distill.cli.common import device_of
+from distill.cli.output import stderr
+from distill.cli.root import app
+from distill.models.format import DistillModel
+from distill.training.runner import train_model
+from distill.vocoders.types import Progress as ProgressEvent
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    data_dir: Path = typer.Argument(..., help="Folder of your recordings (nested folders are searched)."),
+    model_name: str = typer.Option(..., "--model-name", help="Name of the new model."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Override the preset's epoch count."),
+    preset: str = typer.Option("auto", "--preset", help="auto|small|medium|large|demo."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its checkpoint."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model of the same name."),
+) -> None:
+    """Train a model on a folder of recordings."""
+    model = train_with_progress(
+        data_dir, model_name, epochs=epochs, preset=preset, device=device_of(ctx), resume=resume, overwrite=force
+    )
+    typer.echo(f"Saved model '{model.name}' to {model.path}")
+
+
+def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillModel:
+    """`train_model` with a Rich progress display and a summary on stderr."""
+    columns = (
+        TextColumn("[bold]training"),
+        BarColumn(),
+        TextColumn("{task.fields[message]}"),
+        TextColumn("{task.fields[losses]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr) as bars:
+        task = bars.add_task("train", total=None, message="loading audio", losses="")
+
+        def show(event: ProgressEvent) -> None:
+            losses = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
+            fields = {"message": event.message} | ({"losses": losses} if losses else {})
+            bars.update(task, completed=event.completed, total=event.total, **fields)
+
+        model = train_model(data_dir, name, progress=show, **options)
+    dataset = model.metadata["dataset"]
+    val = model.metadata["val_loss"]
+    stderr.print(
+        f"Used {dataset['num_files']} files ({dataset['total_seconds']:.1f} s), skipped {len(dataset['skipped'])}; "
+        f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}.",
+        highlight=False,
+    )
+    stderr.print(f"Sliders: {', '.join(s['name'] for s in model.latent_analysis['sliders'])}", highlight=False)
+    return model

@@ -1,0 +1,131 @@
+"""PCA over the latent space: the directions the collection varies most become sliders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from distill.audio.spectrogram import SpectrogramConfig
+from distill.controls.features import mel_features
+from distill.errors import DistillError
+from distill.models.vae import VAE
+
+MIN_SLIDERS, MAX_SLIDERS = 4, 8
+EXPLAINED_TARGET = 0.9
+PROBE = 2.0  # a slider's name comes from decoding +/- this many standard deviations
+
+
+@dataclass
+class Slider:
+    """One musical control; its value is in standard deviations of the collection along it."""
+
+    index: int
+    name: str
+    minimum: float
+    maximum: float
+    default: float
+    explained_variance: float
+
+
+@dataclass
+class LatentAnalysis:
+    mean: list[float]
+    components: list[list[float]]  # [n_sliders, latent_dim], unit vectors
+    scales: list[float]  # standard deviation of the collection along each component
+    sliders: list[Slider]
+    spread: list[float] = field(default_factory=list)  # per-dim std of the latents, for variation
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LatentAnalysis:
+        return cls(**{**data, "sliders": [Slider(**s) for s in data["sliders"]]})
+
+    def validate(self, values: Mapping[int, float]) -> None:
+        """One sentence for a slider index that does not exist or a value out of range."""
+        for index, value in values.items():
+            if not 0 <= index < len(self.sliders):
+                raise DistillError(f"Slider {index} does not exist; this model has sliders 0-{len(self.sliders) - 1}.")
+            s = self.sliders[index]
+            if not s.minimum <= value <= s.maximum:
+                raise DistillError(
+                    f"Slider {index} ({s.name}) takes values from {s.minimum:g} to {s.maximum:g}, not {value:g}."
+                )
+
+    def to_latent(self, values: Mapping[int, float]) -> torch.Tensor:
+        """Slider values (index -> value; missing = default) -> latent `[latent_dim]`."""
+        self.validate(values)
+        z = torch.tensor(self.mean)
+        for s in self.sliders:
+            value = values.get(s.index, s.default)
+            z = z + value * self.scales[s.index] * torch.tensor(self.components[s.index])
+        return z
+
+
+@torch.no_grad()
+def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig) -> LatentAnalysis:
+    """PCA of the collection's latent means; 4-8 sliders covering ~90 % of the variance."""
+    vae.eval()
+    mu = torch.cat([vae.encode(segments[i : i + 64])[0] for i in range(0, segments.shape[0], 64)])
+    mean = mu.mean(dim=0)
+    centred = mu - mean
+    _, singular, vh = torch.linalg.svd(centred, full_matrices=False)
+    variance = singular.pow(2) / max(1, mu.shape[0] - 1)
+    ratio = variance / variance.sum().clamp_min(1e-12)
+    wanted = int((ratio.cumsum(0) < EXPLAINED_TARGET).sum()) + 1
+    count = max(MIN_SLIDERS, min(MAX_SLIDERS, wanted, vh.shape[0]))
+    count = min(count, vh.shape[0])
+    scales = variance[:count].sqrt().clamp_min(1e-6)
+    names, signs = _name_components(vae, mean, vh[:count], scales, config)
+    components = vh[:count] * signs[:, None]
+    projections = centred @ components.T / scales
+    sliders = [
+        Slider(
+            index=i,
+            name=names[i],
+            minimum=round(min(-PROBE, float(projections[:, i].min())) * 1.1, 2),
+            maximum=round(max(PROBE, float(projections[:, i].max())) * 1.1, 2),
+            default=0.0,
+            explained_variance=round(float(ratio[i]), 4),
+        )
+        for i in range(count)
+    ]
+    return LatentAnalysis(
+        mean=mean.tolist(),
+        components=components.tolist(),
+        scales=scales.tolist(),
+        sliders=sliders,
+        spread=mu.std(dim=0).clamp_min(1e-6).tolist() if mu.shape[0] > 1 else [1.0] * mu.shape[1],
+    )
+
+
+def _name_components(
+    vae: VAE, mean: torch.Tensor, components: torch.Tensor, scales: torch.Tensor, config: SpectrogramConfig
+) -> tuple[list[str], torch.Tensor]:
+    """Name each axis after the feature that changes most (in z-score) along it.
+
+    Also returns a sign per axis that makes moving the slider up increase its feature.
+    """
+    probes = torch.stack(
+        [mean + sign * PROBE * scales[i] * components[i] for i in range(len(components)) for sign in (-1, 1)]
+    )
+    features = mel_features(vae.decode(probes), config)
+    names, signs, used = [], torch.ones(len(components)), set()
+    for i in range(len(components)):
+        change = {}
+        for feature, values in features.items():
+            spread = values.std().clamp_min(1e-9)
+            change[feature] = float((values[2 * i + 1] - values[2 * i]) / spread)
+        ranked = sorted(change, key=lambda f: -abs(change[f]))
+        choice = next((f for f in ranked if f not in used and abs(change[f]) > 0.5), None)
+        if choice is None:
+            names.append(f"texture {i + 1}")
+            continue
+        used.add(choice)
+        names.append(choice)
+        signs[i] = 1.0 if change[choice] > 0 else -1.0
+    return names, signs
