@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="distill")
     except DistillError as exc:
-        stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False)
+        stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         stderr.print("Cancelled.", markup=False)

@@ -32,7 +32,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         style = "yellow" if record.levelno >= logging.WARNING else "dim"
         label = "Warning: " if record.levelno >= logging.WARNING else ""
-        stderr.print(f"{label}{record.getMessage()}", style=style, markup=False, highlight=False)
+        stderr.print(f"{label}{record.getMessage()}", style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.callback()

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from distill.cli.common import device_of
 from distill.cli.output import stderr
 from distill.cli.root import app
+from distill.data.discovery import find_audio_files
 from distill.models.format import DistillModel
 from distill.training.runner import train_model
 from distill.vocoders.types import Progress as ProgressEvent
@@ -43,7 +44,8 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr) as bars:
+    find_audio_files(data_dir)  # a missing folder is reported before any progress display
+    with Progress(*columns, console=stderr, transient=True) as bars:
         task = bars.add_task("train", total=None, message="loading audio", losses="")
 
         def show(event: ProgressEvent) -> None:

@@ -1,0 +1,53 @@
+"""Fixtures for cross-package tests: run the real CLI in-process, with a tiny trained model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from distill.data.synthetic import write_demo_collection
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """`run_cli("generate", ...)` -> exit code, stdout and stderr of `distill ...`."""
+    from distill.cli.app import main
+
+    def run(*argv: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # Click's own usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sounds")
+    write_demo_collection(folder, count=6)
+    return folder
+
+
+@pytest.fixture
+def trained(run_cli, audio_dir) -> str:
+    """A model called 'kit' in this test's library, trained for two epochs of the demo preset."""
+    result = run_cli("train", str(audio_dir), "--model-name", "kit", "--preset", "demo", "--epochs", "2")
+    assert result.code == 0, result.stderr
+    return "kit"

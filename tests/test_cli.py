@@ -1,0 +1,134 @@
+"""The command line end to end: real files in and out, JSON contracts, one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def test_generate_writes_24_bit_48k_files_with_sidecars_and_json(run_cli, trained, tmp_path):
+    result = run_cli(
+        "generate",
+        trained,
+        "-n",
+        "2",
+        "-d",
+        "1.5",
+        "--seed",
+        "5",
+        "--slider",
+        "0:1",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+    )
+    assert result.code == 0, result.stderr
+    files = result.json()["files"]
+    assert [f["seed"] for f in files] == [5, 6]
+    for record in files:
+        assert record["vocoder"] == "griffinlim" and record["sample_rate"] == 48000
+        assert record["duration"] == 1.5
+        info = sf.info(record["path"])
+        assert (info.samplerate, info.subtype, info.frames) == (48000, "PCM_24", 72000)
+        sidecar = json.loads(Path(record["path"]).with_suffix(".json").read_text())
+        assert sidecar["seed"] == record["seed"] and sidecar["model"] == "kit"
+        assert sidecar["quality"]["clipped_samples"] == 0 and not sidecar["quality"]["silent"]
+        assert next(iter(sidecar["sliders"].values())) == 1.0
+
+
+def test_generate_same_seed_twice_gives_identical_audio(run_cli, trained, tmp_path):
+    paths = []
+    for _ in range(2):
+        result = run_cli("generate", trained, "-d", "1", "--seed", "11", "--output-dir", str(tmp_path), "--json")
+        paths.append(result.json()["files"][0]["path"])
+    assert paths[0] != paths[1]
+    assert np.array_equal(sf.read(paths[0])[0], sf.read(paths[1])[0])
+
+
+def test_json_mode_keeps_stdout_pure(run_cli, trained, tmp_path):
+    result = run_cli("generate", trained, "-d", "0.5", "--output-dir", str(tmp_path), "--json")
+    assert result.code == 0
+    assert isinstance(result.json(), dict)
+
+
+def test_vocode_resynthesises_a_real_file(run_cli, audio_dir, tmp_path):
+    source = sorted(audio_dir.glob("*.wav"))[0]
+    out = tmp_path / "again.flac"
+    result = run_cli("vocode", str(source), "--vocoder", "griffinlim", "-o", str(out), "--json")
+    assert result.code == 0, result.stderr
+    record = result.json()["files"][0]
+    assert record["vocoder"] == "griffinlim" and record["path"] == str(out)
+    assert sf.info(out).frames == sf.info(source).frames
+
+
+def test_model_list_info_and_delete(run_cli, trained):
+    listed = run_cli("model", "list", "--json").json()
+    assert [m["name"] for m in listed] == ["kit"] and listed[0]["vocoder"] is None
+    model_id = listed[0]["id"]
+    info = run_cli("model", "info", model_id[:6], "--json").json()
+    assert {"name", "id", "path", "vocoder"} <= info.keys() and info["name"] == "kit"
+    assert len(info["sliders"]) >= 4
+    assert run_cli("model", "delete", "kit", "--json").code == 1  # needs --yes
+    assert run_cli("model", "delete", "kit", "--yes", "--json").json()["deleted"]["id"] == model_id
+    assert run_cli("model", "list", "--json").json() == []
+
+
+def test_vocoders_list_json_shows_griffinlim_ok(run_cli):
+    records = {r["name"]: r for r in run_cli("vocoders", "list", "--json").json()}
+    assert records["griffinlim"]["status"] == "ok"
+    assert records["griffinlim"]["distribution"] == "distill-vocoder-griffinlim"
+    assert "version" in records["griffinlim"]
+
+
+def _one_sentence_error(result, fragment: str) -> None:
+    assert result.code != 0
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_unknown_model(run_cli):
+    _one_sentence_error(run_cli("generate", "nope"), "Unknown model 'nope'")
+
+
+def test_unknown_vocoder_lists_usable_names(run_cli, trained, tmp_path):
+    result = run_cli("generate", trained, "--vocoder", "wavenet", "--output-dir", str(tmp_path))
+    _one_sentence_error(result, "Unknown vocoder 'wavenet'; usable vocoders: auto, ")
+
+
+def test_missing_audio_file(run_cli, tmp_path):
+    _one_sentence_error(run_cli("vocode", str(tmp_path / "none.wav"), "-o", str(tmp_path / "o.wav")), "not found")
+
+
+def test_unreadable_audio_file(run_cli, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"definitely not audio")
+    _one_sentence_error(run_cli("vocode", str(bad), "-o", str(tmp_path / "o.wav")), "Cannot read audio file")
+
+
+def test_missing_data_folder(run_cli, tmp_path):
+    _one_sentence_error(run_cli("train", str(tmp_path / "none"), "--model-name", "x"), "Data folder not found")
+
+
+def test_malformed_slider(run_cli, trained):
+    _one_sentence_error(run_cli("generate", trained, "--slider", "loud"), "not of the form INDEX:VALUE")
+
+
+def test_slider_out_of_range(run_cli, trained, tmp_path):
+    result = run_cli("generate", trained, "--slider", "0:99", "--output-dir", str(tmp_path))
+    _one_sentence_error(result, "takes values from")
+
+
+def test_unknown_format(run_cli, trained):
+    _one_sentence_error(run_cli("generate", trained, "--format", "aac"), "Unknown format 'aac'")
+
+
+def test_missing_device(run_cli):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    _one_sentence_error(run_cli("--device", "cuda", "model", "list"), "not available")
