@@ -53,7 +53,7 @@ def test_chunk_joints_have_no_jump_beyond_the_signals_own_variation(model, vocod
 
 def test_slider_outside_its_range_is_one_sentence(model):
     analysis = LatentAnalysis.from_dict(model.latent_analysis)
-    with pytest.raises(DistillError, match="Slider 0 .* takes values from"):
+    with pytest.raises(DistillError, match=r"Slider 0 .* takes values from"):
         analysis.to_latent({0: 1e6})
     with pytest.raises(DistillError, match="Slider 99 does not exist"):
         analysis.to_latent({99: 0.0})

@@ -52,7 +52,7 @@ def test_newer_file_is_refused_with_upgrade_advice(tmp_path):
     payload = _model().to_payload()
     payload["version"] = FORMAT_VERSION + 1
     torch.save(payload, tmp_path / "future.distill")
-    with pytest.raises(DistillError, match="newer Distill.*upgrade"):
+    with pytest.raises(DistillError, match=r"newer Distill.*upgrade"):
         load_model(tmp_path / "future.distill")
 
 
