@@ -24,6 +24,12 @@ PLUGINS = {
     "hifigan": "plugins/distill-vocoder-hifigan",
 }
 TEST_REQUIREMENTS = "requirements-test.txt"
+REFERENCE_BIGVGAN = "bigvgan==2.4.1"
+
+
+def install_test_requirements(session: nox.Session, *extra: str) -> None:
+    session.install("-r", TEST_REQUIREMENTS, *extra)
+    session.install("--no-deps", REFERENCE_BIGVGAN)
 
 
 def install_distill(session: nox.Session, *plugins: str) -> None:
@@ -36,7 +42,7 @@ def install_distill(session: nox.Session, *plugins: str) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, on two workers."""
     install_distill(session)
-    session.install("-r", TEST_REQUIREMENTS)
+    install_test_requirements(session)
     session.run("pytest", "-n", "2", *session.posargs)
 
 
@@ -74,7 +80,7 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- NAME` runs only benchmarks/NAME.py.
     """
     install_distill(session)
-    session.install("-r", TEST_REQUIREMENTS, "-r", "benchmarks/requirements.txt")
+    install_test_requirements(session, "-r", "benchmarks/requirements.txt")
     scripts = [f"benchmarks/{name}.py" for name in session.posargs] or sorted(
         str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py")
     )

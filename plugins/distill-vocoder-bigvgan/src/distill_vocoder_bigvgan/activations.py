@@ -1,0 +1,121 @@
+"""Snake-family periodic activations, applied anti-aliased (2x up, activate, 2x down)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def kaiser_sinc_filter(cutoff: float, half_width: float, kernel_size: int) -> torch.Tensor:
+    """Kaiser-windowed sinc low-pass `[1, 1, kernel_size]`, normalised to unit DC gain.
+
+    The Kaiser beta follows Kaiser's empirical formula for the attenuation reachable with
+    this length and transition width.
+    """
+    half = kernel_size // 2
+    attenuation = 2.285 * (half - 1) * math.pi * 4 * half_width + 7.95
+    if attenuation > 50.0:
+        beta = 0.1102 * (attenuation - 8.7)
+    elif attenuation >= 21.0:
+        beta = 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21.0)
+    else:
+        beta = 0.0
+    window = torch.kaiser_window(kernel_size, periodic=False, beta=beta)
+    offsets = torch.arange(-half, half) + 0.5 if kernel_size % 2 == 0 else torch.arange(kernel_size) - half
+    taps = 2 * cutoff * window * torch.sinc(2 * cutoff * offsets)
+    return (taps / taps.sum()).view(1, 1, kernel_size)
+
+
+class Snake(nn.Module):
+    """x + sin²(αx)/α per channel, α stored as log α (the 44 kHz checkpoints' `snake_logscale`)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(channels))
+
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(frequency, 1 / magnitude), each `[1, C, 1]`."""
+        alpha = self.alpha.exp()[None, :, None]
+        return alpha, 1.0 / (alpha + 1e-9)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        frequency, inverse = self.coefficients()
+        return x + inverse * torch.sin(x * frequency).pow(2)
+
+
+class SnakeBeta(Snake):
+    """Snake with a separate magnitude parameter: x + sin²(αx)/β, both log-scaled."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels)
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.alpha.exp()[None, :, None], 1.0 / (self.beta.exp()[None, :, None] + 1e-9)
+
+
+class _Upsample2x(nn.Module):
+    """2x band-limited interpolation with the 12-tap Kaiser-sinc prototype, as two phases.
+
+    Zero-stuffing then filtering (a stride-2 transposed convolution) multiplies half the
+    taps by zeros. Here even output samples take the odd taps and odd samples the even
+    taps, both as one 7-tap depthwise convolution of the replicate-padded input: half
+    the multiplications, same numbers. `filter` keeps the prototype (a checkpoint buffer).
+    """
+
+    KERNEL = 12
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, self.KERNEL))
+
+    def phase_weights(self, channels: int) -> torch.Tensor:
+        """`[2C, 1, 7]`: for each channel, the even-output then the odd-output phase."""
+        taps = 2.0 * self.filter.flip(-1).view(-1)
+        zero = taps.new_zeros(1)
+        even = torch.cat([taps[0::2], zero])
+        odd = torch.cat([zero, taps[1::2]])
+        return torch.stack([even, odd])[:, None].repeat(channels, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, channels, length = x.shape
+        padded = F.pad(x, (3, 5), mode="replicate")  # 5 each side, minus the 2 leading samples no output reads
+        y = F.conv1d(padded, self.phase_weights(channels), groups=channels)[..., :length]
+        return y.view(batch, channels, 2, length).transpose(2, 3).reshape(batch, channels, 2 * length)
+
+
+class _LowPass(nn.Module):
+    def __init__(self, kernel_size: int = 12) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, kernel_size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels = x.shape[1]
+        x = F.pad(x, (self.kernel_size // 2 - 1, self.kernel_size // 2), mode="replicate")
+        return F.conv1d(x, self.filter.expand(channels, -1, -1), stride=2, groups=channels)
+
+
+class _Downsample2x(nn.Module):
+    def __init__(self, kernel_size: int = 12) -> None:
+        super().__init__()
+        self.lowpass = _LowPass(kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lowpass(x)
+
+
+class AntiAliasedActivation(nn.Module):
+    """`[B, C, T] -> [B, C, T]`: the nonlinearity runs at 2x rate so its harmonics don't alias."""
+
+    def __init__(self, activation: Snake) -> None:
+        super().__init__()
+        self.act = activation
+        self.upsample = _Upsample2x()
+        self.downsample = _Downsample2x()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample(self.act(self.upsample(x)))

@@ -1,0 +1,126 @@
+"""A random BigVGAN checkpoint in the official layout, and a local stand-in for the model hub."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import torch
+
+# Hop 8*8*8 = 512 like the real model, but 16 channels: the same code paths, at toy size.
+TINY_CONFIG = {
+    "resblock": "1",
+    "num_mels": 128,
+    "upsample_rates": [8, 8, 8],
+    "upsample_kernel_sizes": [16, 16, 16],
+    "upsample_initial_channel": 16,
+    "resblock_kernel_sizes": [3, 7, 11],
+    "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+    "activation": "snakebeta",
+    "snake_logscale": True,
+    "use_tanh_at_final": False,
+    "use_bias_at_final": False,
+    "sampling_rate": 44100,
+    "n_fft": 2048,
+    "hop_size": 512,
+    "win_size": 2048,
+    "fmin": 0,
+    "fmax": None,
+}
+
+
+def official_model(config: dict):
+    """NVIDIA's implementation (the `bigvgan` package), randomly initialised, weight norm kept."""
+    from bigvgan.bigvgan import BigVGAN
+    from bigvgan.env import AttrDict
+
+    torch.manual_seed(0)
+    model = BigVGAN(AttrDict(dict(config)), use_cuda_kernel=False)
+    with torch.no_grad():  # log-scale snake parameters start at 0; spread them so they matter
+        for name, parameter in model.named_parameters():
+            if name.endswith((".alpha", ".beta")):
+                parameter.normal_(0.0, 0.3)
+    return model.eval()
+
+
+def write_checkpoint(folder: Path, config: dict = TINY_CONFIG) -> Path:
+    """`config.json` + `bigvgan_generator.pt` ({"generator": state_dict}, weight-norm params)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({"generator": official_model(config).state_dict()}, folder / "bigvgan_generator.pt")
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_checkpoint(tmp_path_factory.mktemp("bigvgan-checkpoint"))
+
+
+@dataclass
+class FakeHub:
+    """Serves `/{repo}/resolve/{revision}/{file}` the way huggingface_hub expects."""
+
+    files: dict[str, bytes]
+    url: str = ""
+    mode: str = "ok"  # ok | missing | truncated
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    hub = FakeHub({name: (checkpoint_dir / name).read_bytes() for name in ("config.json", "bigvgan_generator.pt")})
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def _headers(self) -> bytes | None:
+            hub.requests.append(f"{self.command} {self.path}")
+            name = self.path.split("?")[0].rsplit("/", 1)[-1]
+            body = hub.files.get(name)
+            if hub.mode == "missing" or body is None or "/resolve/" not in self.path:
+                self.send_response(404)
+                self.send_header("X-Error-Code", "EntryNotFound")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+            self.send_header("X-Repo-Commit", "0" * 40)
+            self.end_headers()
+            return body
+
+        def do_HEAD(self) -> None:
+            self._headers()
+
+        def do_GET(self) -> None:
+            body = self._headers()
+            if body is None:
+                return
+            if hub.mode == "truncated" and len(body) > 1000:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub.url)
+    monkeypatch.setattr(
+        "huggingface_hub.constants.HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}"
+    )
+    yield hub
+    server.shutdown()
+    server.server_close()

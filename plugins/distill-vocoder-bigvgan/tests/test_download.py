@@ -1,0 +1,87 @@
+"""The real huggingface_hub download code against a local hub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+
+from distill.errors import DistillError
+from distill.vocoders import get_registry, select_vocoder
+from distill_vocoder_bigvgan.download import ensure_weights, is_cached, weights_dir
+
+
+def test_first_use_downloads_both_files_with_progress_then_uses_the_cache(fake_hub):
+    events = []
+    folder = ensure_weights(events.append)
+    assert is_cached() and folder == weights_dir()
+    assert {p.name for p in folder.iterdir() if p.is_file()} == {"config.json", "bigvgan_generator.pt"}
+    weight_events = [e for e in events if e.task == "download bigvgan_generator.pt"]
+    assert weight_events and weight_events[-1].completed == weight_events[-1].total == len(
+        fake_hub.files["bigvgan_generator.pt"]
+    )
+    fake_hub.requests.clear()
+    fake_hub.mode = "missing"  # the hub is gone: a cached load must not need it
+    vocoder = select_vocoder("bigvgan", None, torch.device("cpu"))
+    assert vocoder.name == "bigvgan" and fake_hub.requests == []
+
+
+def test_hand_placed_files_are_used_without_network(checkpoint_dir, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    folder = weights_dir()
+    for name in ("config.json", "bigvgan_generator.pt"):
+        (folder / name).write_bytes((checkpoint_dir / name).read_bytes())
+    mel = torch.rand(1, 128, 20)
+    audio = select_vocoder("auto", None, torch.device("cpu")).mel_to_waveform(mel, num_samples=9000)
+    assert audio.shape == (1, 9000) and torch.isfinite(audio).all()
+
+
+def test_missing_file_on_the_hub_is_one_sentence_naming_the_folder(fake_hub):
+    fake_hub.mode = "missing"
+    with pytest.raises(DistillError, match="could not be downloaded.*place config.json and bigvgan_generator.pt"):
+        ensure_weights()
+    assert not is_cached()
+
+
+def test_truncated_transfer_never_leaves_a_file_that_looks_whole(fake_hub):
+    fake_hub.mode = "truncated"
+    with pytest.raises(DistillError, match="could not be downloaded"):
+        ensure_weights()
+    assert not (weights_dir() / "bigvgan_generator.pt").exists()
+
+
+def test_server_down_makes_auto_fall_back_to_griffinlim_with_one_warning(caplog, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(
+        "huggingface_hub.constants.HUGGINGFACE_CO_URL_TEMPLATE",
+        "http://127.0.0.1:9/{repo_id}/resolve/{revision}/{filename}",
+    )
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        vocoder = select_vocoder("auto", None, torch.device("cpu"))
+    assert vocoder.name == "griffinlim"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(weights_dir()) in warnings[0].getMessage()
+
+
+def test_offline_falls_back_to_griffinlim_and_explicit_bigvgan_fails(monkeypatch, caplog):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", None, torch.device("cpu")).name == "griffinlim"
+    assert "HF_HUB_OFFLINE" in caplog.text and str(weights_dir()) in caplog.text
+    with pytest.raises(DistillError, match="place config.json and bigvgan_generator.pt"):
+        select_vocoder("bigvgan", None, torch.device("cpu"))
+
+
+def test_damaged_hand_placed_checkpoint_is_refused_clearly(checkpoint_dir):
+    folder = weights_dir()
+    (folder / "config.json").write_bytes((checkpoint_dir / "config.json").read_bytes())
+    data = (checkpoint_dir / "bigvgan_generator.pt").read_bytes()
+    (folder / "bigvgan_generator.pt").write_bytes(data[: len(data) // 3])
+    with pytest.raises(DistillError, match="damaged or incomplete"):
+        select_vocoder("bigvgan", None, torch.device("cpu"))
+
+
+def test_bigvgan_ranks_above_griffinlim():
+    priorities = get_registry().priorities(None)
+    assert priorities["bigvgan"] > priorities["griffinlim"]

@@ -1,0 +1,56 @@
+"""Our generator against NVIDIA's implementation on the same random weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from distill_vocoder_bigvgan import load_generator
+from distill_vocoder_bigvgan.vocoder import vocode_in_chunks
+
+from .conftest import TINY_CONFIG, official_model, write_checkpoint
+
+SMALL_44K_LIKE = {
+    **TINY_CONFIG,
+    "upsample_rates": [8, 4, 2, 2, 2, 2],
+    "upsample_kernel_sizes": [16, 8, 4, 4, 4, 4],
+    "upsample_initial_channel": 64,
+}
+
+
+@pytest.mark.parametrize("config", [TINY_CONFIG, SMALL_44K_LIKE], ids=["tiny", "44k-layout"])
+def test_output_matches_the_official_implementation(tmp_path, config):
+    write_checkpoint(tmp_path, config)
+    ours = load_generator(tmp_path)
+    reference = official_model(config)
+    reference.remove_weight_norm()
+    mel = torch.randn(2, 128, 12, generator=torch.Generator().manual_seed(1)) - 4
+    with torch.no_grad():
+        expected, got = reference(mel), ours(mel)
+    assert got.shape == expected.shape == (2, 1, 12 * 512)
+    assert (got - expected).abs().max() <= 1e-4
+
+
+def test_checkpoint_keys_must_match_exactly(tmp_path, checkpoint_dir):
+    state = torch.load(checkpoint_dir / "bigvgan_generator.pt", weights_only=True)
+    state["generator"]["unexpected.weight"] = torch.zeros(1)
+    (tmp_path / "config.json").write_text((checkpoint_dir / "config.json").read_text())
+    torch.save(state, tmp_path / "bigvgan_generator.pt")
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        load_generator(tmp_path)
+
+
+def test_generator_is_in_eval_mode_with_weight_norm_folded(checkpoint_dir):
+    generator = load_generator(checkpoint_dir)
+    assert not generator.training
+    assert not any("weight_g" in name or "parametrizations" in name for name, _ in generator.named_parameters())
+
+
+def test_chunked_vocoding_matches_one_pass(checkpoint_dir):
+    generator = load_generator(checkpoint_dir)
+    mel = torch.randn(1, 128, 150, generator=torch.Generator().manual_seed(2)) - 4
+    with torch.no_grad():
+        whole = generator(mel)[:, 0]
+        chunked = vocode_in_chunks(generator, mel, chunk=40, crossfade=4)
+    assert chunked.shape == whole.shape
+    assert (chunked - whole).abs().max() < 1e-4
