@@ -28,10 +28,7 @@ def run_cli(capsys):
 
     def run(*argv: str) -> CliResult:
         capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # Click's own usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
+        code = main(list(argv))
         out = capsys.readouterr()
         return CliResult(code, out.out, out.err)
 

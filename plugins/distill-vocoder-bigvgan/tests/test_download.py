@@ -39,7 +39,7 @@ def test_hand_placed_files_are_used_without_network(checkpoint_dir, monkeypatch)
 
 def test_missing_file_on_the_hub_is_one_sentence_naming_the_folder(fake_hub):
     fake_hub.mode = "missing"
-    with pytest.raises(DistillError, match="could not be downloaded.*place config.json and bigvgan_generator.pt"):
+    with pytest.raises(DistillError, match=r"could not be downloaded.*place config.json and bigvgan_generator.pt"):
         ensure_weights()
     assert not is_cached()
 
@@ -69,7 +69,7 @@ def test_offline_falls_back_to_griffinlim_and_explicit_bigvgan_fails(monkeypatch
     with caplog.at_level(logging.WARNING, logger="distill"):
         assert select_vocoder("auto", None, torch.device("cpu")).name == "griffinlim"
     assert "HF_HUB_OFFLINE" in caplog.text and str(weights_dir()) in caplog.text
-    with pytest.raises(DistillError, match="place config.json and bigvgan_generator.pt"):
+    with pytest.raises(DistillError, match=r"place config\.json and bigvgan_generator\.pt"):
         select_vocoder("bigvgan", None, torch.device("cpu"))
 
 

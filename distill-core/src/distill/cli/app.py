@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         app(args=argv, prog_name="distill")
+    except SystemExit as exc:  # Click ends every run this way, usage errors (2) included
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DistillError as exc:
         stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 1
