@@ -23,7 +23,8 @@ def read_audio(path: Path) -> tuple[torch.Tensor, int]:
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile's messages vary by format; one sentence is enough
-        raise DistillError(f"Cannot read audio file {path}: {str(exc).strip() or type(exc).__name__}.") from exc
+        reason = str(exc).strip().rsplit("': ", 1)[-1].rstrip(".") or type(exc).__name__
+        raise DistillError(f"Cannot read audio file {path}: {reason}.") from exc
     return torch.from_numpy(np.ascontiguousarray(data.T)), int(rate)
 
 

@@ -12,7 +12,7 @@ from distill.cli.common import JSON_OPTION, device_of, load_vocoder_for
 from distill.cli.output import print_json
 from distill.cli.root import app
 from distill.errors import DistillError
-from distill.inference.pipeline import resynthesise
+from distill.inference.pipeline import load_for_resynthesis, resynthesise
 from distill.inference.render import ensure_writable, write_output
 from distill.library.catalog import resolve_model
 
@@ -30,13 +30,12 @@ def vocode(
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise DistillError(f"Output suffix '{output.suffix}' is not supported; use .wav, .flac, .ogg or .mp3.")
-    if not audio_file.is_file():
-        raise DistillError(f"Audio file not found: {audio_file}.")
     model = resolve_model(model_ref) if model_ref else None
     config = model.spectrogram if model else SpectrogramConfig()
-    ensure_writable(output.parent if str(output.parent) else Path("."))
+    source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download
+    ensure_writable(output.parent)
     vocoder = load_vocoder_for(vocoder_name, model, device_of(ctx))
-    wav = resynthesise(audio_file, config, vocoder)
+    wav = resynthesise(source, config, vocoder)
     settings = ExportSettings(
         fmt, 24, config.sample_rate if config.sample_rate in (44100, 48000, 96000) else 48000, None
     )

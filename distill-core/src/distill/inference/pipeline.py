@@ -66,11 +66,16 @@ def generate(
     return vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
 
 
-@torch.inference_mode()
-def resynthesise(audio_path: Path, config: SpectrogramConfig, vocoder: Vocoder) -> torch.Tensor:
-    """Analysis-resynthesis: a real file through the model's mel and back through `vocoder`."""
+def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.Tensor:
+    """A real recording as mono `[samples]` at the model's rate; one sentence if unusable."""
     wav = load_audio(Path(audio_path), config.sample_rate)
     if wav.numel() == 0:
         raise DistillError(f"{audio_path} contains no audio.")
+    return wav
+
+
+@torch.inference_mode()
+def resynthesise(wav: torch.Tensor, config: SpectrogramConfig, vocoder: Vocoder) -> torch.Tensor:
+    """Analysis-resynthesis: `[samples]` through the model's mel and back through `vocoder`."""
     mel = waveform_to_mel(wav[None], config)
     return vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0].float().cpu()
