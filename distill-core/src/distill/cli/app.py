@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from distill.cli import demo, generate, models, train, vocode, vocoders  # noqa: F401  (registers commands)
+from distill.cli import demo, generate, models, train, train_vocoder, vocode, vocoders  # noqa: F401  (registers)
 from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.errors import DistillError

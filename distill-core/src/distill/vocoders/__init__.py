@@ -4,6 +4,7 @@ A plugin implements the hooks in `distill.vocoders.hookspecs` with `@hookimpl` a
 found through the `distill.vocoders` entry-point group.
 """
 
+from distill.audio.io import write_audio
 from distill.audio.resampling import resample
 from distill.audio.spectrogram import (
     SpectrogramConfig,
@@ -13,6 +14,7 @@ from distill.audio.spectrogram import (
     waveform_to_mel,
 )
 from distill.errors import DistillError
+from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
@@ -46,6 +48,7 @@ __all__ = [
     "VocoderRegistry",
     "VocoderState",
     "VocoderUnavailable",
+    "atomic_path",
     "fit_length",
     "get_registry",
     "hookimpl",
@@ -59,4 +62,5 @@ __all__ = [
     "select_vocoder",
     "vocoders_dir",
     "waveform_to_mel",
+    "write_audio",
 ]

@@ -43,7 +43,8 @@ class Snake(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         frequency, inverse = self.coefficients()
-        return x + inverse * torch.sin(x * frequency).pow(2)
+        periodic = torch.mul(x, frequency).sin_().square_()  # in place: two fewer passes over x
+        return torch.addcmul(x, periodic, inverse)
 
 
 class SnakeBeta(Snake):
@@ -55,6 +56,11 @@ class SnakeBeta(Snake):
 
     def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.alpha.exp()[None, :, None], 1.0 / (self.beta.exp()[None, :, None] + 1e-9)
+
+
+def replicate_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
+    """`F.pad(mode="replicate")` as one concatenation: the same numbers, several times faster on CPU."""
+    return torch.cat([x[..., :1].expand(*x.shape[:-1], left), x, x[..., -1:].expand(*x.shape[:-1], right)], dim=-1)
 
 
 class _Upsample2x(nn.Module):
@@ -82,7 +88,7 @@ class _Upsample2x(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, channels, length = x.shape
-        padded = F.pad(x, (3, 5), mode="replicate")  # 5 each side, minus the 2 leading samples no output reads
+        padded = replicate_pad(x, 3, 5)  # 5 each side, minus the 2 leading samples no output reads
         y = F.conv1d(padded, self.phase_weights(channels), groups=channels)[..., :length]
         return y.view(batch, channels, 2, length).transpose(2, 3).reshape(batch, channels, 2 * length)
 
@@ -95,7 +101,7 @@ class _LowPass(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
-        x = F.pad(x, (self.kernel_size // 2 - 1, self.kernel_size // 2), mode="replicate")
+        x = replicate_pad(x, self.kernel_size // 2 - 1, self.kernel_size // 2)
         return F.conv1d(x, self.filter.expand(channels, -1, -1), stride=2, groups=channels)
 
 

@@ -1,0 +1,80 @@
+"""HiFi-GAN V2 generator: transposed-conv upsampling with multi-receptive-field fusion."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils import parametrizations, parametrize
+
+from distill_vocoder_hifigan.config import HiFiGANConfig
+
+SLOPE = 0.1
+
+
+def _same(kernel: int, dilation: int = 1) -> int:
+    return dilation * (kernel - 1) // 2
+
+
+class ResBlock(nn.Module):
+    """Per dilation: lrelu -> dilated conv -> lrelu -> conv, added back. `[B, C, T] -> [B, C, T]`."""
+
+    def __init__(self, channels: int, kernel: int, dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dilated = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel, dilation=d, padding=_same(kernel, d)) for d in dilations
+        )
+        self.plain = nn.ModuleList(nn.Conv1d(channels, channels, kernel, padding=_same(kernel)) for _ in dilations)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for dilated, plain in zip(self.dilated, self.plain, strict=True):
+            x = x + plain(F.leaky_relu(dilated(F.leaky_relu(x, SLOPE)), SLOPE))
+        return x
+
+
+class Generator(nn.Module):
+    """log1p mel `[B, n_mels, frames]` -> waveform `[B, frames * hop]` in (-1, 1)."""
+
+    def __init__(self, config: HiFiGANConfig, weight_norm: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        channels = config.upsample_initial_channel
+        self.pre = nn.Conv1d(config.n_mels, channels, 7, padding=3)
+        self.ups = nn.ModuleList()
+        self.mrf = nn.ModuleList()
+        for rate, kernel in zip(config.upsample_rates, config.upsample_kernel_sizes, strict=True):
+            self.ups.append(nn.ConvTranspose1d(channels, channels // 2, kernel, rate, padding=(kernel - rate) // 2))
+            channels //= 2
+            self.mrf.append(
+                nn.ModuleList(
+                    ResBlock(channels, k, d)
+                    for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilations, strict=True)
+                )
+            )
+        self.post = nn.Conv1d(channels, 1, 7, padding=3)
+        for module in self.modules():
+            if isinstance(module, nn.Conv1d | nn.ConvTranspose1d):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+        if weight_norm:
+            self.apply_weight_norm()
+
+    def apply_weight_norm(self) -> Generator:
+        """Reparametrise every convolution for training, starting from its current weights."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv1d | nn.ConvTranspose1d) and not parametrize.is_parametrized(module):
+                parametrizations.weight_norm(module)
+        return self
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = self.pre(mel)
+        for up, blocks in zip(self.ups, self.mrf, strict=True):
+            x = up(F.leaky_relu(x, SLOPE))
+            x = sum(block(x) for block in blocks) / len(blocks)
+        return torch.tanh(self.post(F.leaky_relu(x)))[:, 0]
+
+    def remove_weight_norm(self) -> Generator:
+        """Fold weight norm into plain weights for inference."""
+        for module in self.modules():
+            if parametrize.is_parametrized(module, "weight"):
+                parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+        return self

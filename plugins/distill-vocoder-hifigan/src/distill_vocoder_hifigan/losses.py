@@ -1,0 +1,34 @@
+"""HiFi-GAN objectives: least-squares GAN, feature matching (x2) and mel L1 (x45)."""
+
+from __future__ import annotations
+
+import torch
+
+from distill.vocoders import SpectrogramConfig, waveform_to_mel
+
+MEL_WEIGHT = 45.0
+FEATURE_WEIGHT = 2.0
+
+
+def discriminator_loss(real: list[torch.Tensor], fake: list[torch.Tensor]) -> torch.Tensor:
+    """Push real scores to 1 and generated ones to 0."""
+    return sum(((1 - r) ** 2).mean() + (f**2).mean() for r, f in zip(real, fake, strict=True))
+
+
+def adversarial_loss(fake: list[torch.Tensor]) -> torch.Tensor:
+    """The generator wants its scores at 1."""
+    return sum(((1 - f) ** 2).mean() for f in fake)
+
+
+def feature_matching_loss(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    """L1 between discriminator activations of real and generated audio."""
+    return sum(
+        (r.detach() - f).abs().mean()
+        for real_maps, fake_maps in zip(real, fake, strict=True)
+        for r, f in zip(real_maps, fake_maps, strict=True)
+    )
+
+
+def mel_loss(real: torch.Tensor, fake: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """L1 between the model's own log1p mels of real and generated `[B, T]` audio."""
+    return (waveform_to_mel(real, config) - waveform_to_mel(fake, config)).abs().mean()

@@ -1,0 +1,42 @@
+"""Hook implementations: first choice for a model that carries its own HiFi-GAN."""
+
+from __future__ import annotations
+
+from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config
+
+NAME = "hifigan"
+PRIORITY = 300
+
+
+def _has_weights(model) -> bool:
+    return getattr(model, "vocoder_type", None) == NAME and getattr(model, "vocoder_state_dict", None) is not None
+
+
+@hookimpl
+def vocoder_priority(model):
+    return PRIORITY if _has_weights(model) else None
+
+
+@hookimpl
+def load_vocoder(name, model, device):
+    if name != NAME:
+        return None
+    if not _has_weights(model):
+        who = f"Model '{model.name}'" if model is not None else "Without --model, there"
+        hint = (
+            f"distill train-vocoder --model {model.name}" if model is not None else "distill train-vocoder --model NAME"
+        )
+        raise VocoderUnavailable(f"{who} has no HiFi-GAN vocoder of its own; train one with `{hint}`.")
+    from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
+
+    generator = build_generator(model.vocoder_config, model.vocoder_state_dict)
+    return HiFiGANVocoder(generator, model_spectrogram_config(model)).to(device)
+
+
+@hookimpl
+def train_vocoder(name, model, dataset, config, progress):
+    if name != NAME:
+        return None
+    from distill_vocoder_hifigan.training import train
+
+    return train(model_spectrogram_config(model), dataset, config, progress)

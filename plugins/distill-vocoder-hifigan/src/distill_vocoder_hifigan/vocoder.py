@@ -1,0 +1,48 @@
+"""A model's own HiFi-GAN as a Distill vocoder."""
+
+from __future__ import annotations
+
+import torch
+
+from distill.vocoders import SpectrogramConfig, Vocoder, fit_length
+from distill_vocoder_hifigan.config import HiFiGANConfig
+from distill_vocoder_hifigan.generator import Generator
+
+CHUNK_FRAMES = 2048  # ~22 s per call keeps memory flat for long renders
+CONTEXT_FRAMES = 32
+
+
+def build_generator(config: dict, state_dict: dict[str, torch.Tensor]) -> Generator:
+    """An inference generator (weight norm folded) from what the model file stores."""
+    generator = Generator(HiFiGANConfig.from_dict(config), weight_norm=False)
+    generator.load_state_dict(state_dict)
+    return generator.eval()
+
+
+class HiFiGANVocoder(Vocoder):
+    name = "hifigan"
+
+    def __init__(self, generator: Generator, config: SpectrogramConfig) -> None:
+        self.generator = generator
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.device = torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> HiFiGANVocoder:
+        self.device = torch.device(device)
+        self.generator.to(self.device)
+        return self
+
+    @torch.inference_mode()
+    def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
+        """`[B, n_mels, frames] -> [B, samples]`; long inputs in chunks with context cut away."""
+        mel = mel.to(self.device).float()
+        hop, frames = self.config.hop_length, mel.shape[-1]
+        pieces = []
+        for start in range(0, frames, CHUNK_FRAMES):
+            stop = min(frames, start + CHUNK_FRAMES)
+            lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, stop + CONTEXT_FRAMES)
+            audio = self.generator(mel[..., lo:hi])
+            pieces.append(audio[:, (start - lo) * hop : (stop - lo) * hop])
+        length = num_samples if num_samples is not None else frames * hop
+        return fit_length(torch.cat(pieces, dim=-1).float(), length)
