@@ -64,12 +64,13 @@ def replicate_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
 
 
 class _Upsample2x(nn.Module):
-    """2x band-limited interpolation with the 12-tap Kaiser-sinc prototype, as two phases.
+    """2x band-limited interpolation with the 12-tap Kaiser-sinc prototype, in two phases.
 
     Zero-stuffing then filtering (a stride-2 transposed convolution) multiplies half the
     taps by zeros. Here even output samples take the odd taps and odd samples the even
-    taps, both as one 7-tap depthwise convolution of the replicate-padded input: half
-    the multiplications, same numbers. `filter` keeps the prototype (a checkpoint buffer).
+    taps, each a 6-tap depthwise convolution of the replicate-padded input, interleaved by
+    one stack: half the multiplications, the same numbers. `filter` keeps the prototype
+    (a checkpoint buffer).
     """
 
     KERNEL = 12
@@ -78,19 +79,13 @@ class _Upsample2x(nn.Module):
         super().__init__()
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, self.KERNEL))
 
-    def phase_weights(self, channels: int) -> torch.Tensor:
-        """`[2C, 1, 7]`: for each channel, the even-output then the odd-output phase."""
-        taps = 2.0 * self.filter.flip(-1).view(-1)
-        zero = taps.new_zeros(1)
-        even = torch.cat([taps[0::2], zero])
-        odd = torch.cat([zero, taps[1::2]])
-        return torch.stack([even, odd])[:, None].repeat(channels, 1, 1)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, channels, length = x.shape
+        taps = 2.0 * self.filter.flip(-1).view(-1)
         padded = replicate_pad(x, 3, 5)  # 5 each side, minus the 2 leading samples no output reads
-        y = F.conv1d(padded, self.phase_weights(channels), groups=channels)[..., :length]
-        return y.view(batch, channels, 2, length).transpose(2, 3).reshape(batch, channels, 2 * length)
+        even = F.conv1d(padded[..., :-1], taps[0::2].view(1, 1, -1).expand(channels, 1, -1), groups=channels)
+        odd = F.conv1d(padded[..., 1:], taps[1::2].view(1, 1, -1).expand(channels, 1, -1), groups=channels)
+        return torch.stack([even[..., :length], odd[..., :length]], dim=-1).view(batch, channels, 2 * length)
 
 
 class _LowPass(nn.Module):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+import torch
+
 from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config
 from distill_vocoder_bigvgan.download import ensure_weights
 
 NAME = "bigvgan"
+COMPILE_SWITCH = "DISTILL_BIGVGAN_COMPILE"
 PRIORITY = 200
 
 
@@ -31,4 +36,7 @@ def load_vocoder(name, model, device, progress):
             f"The BigVGAN weights in {folder} are damaged or incomplete ({type(exc).__name__}); "
             "delete the folder to download them again, or replace the two files by hand."
         ) from exc
+    if os.environ.get(COMPILE_SWITCH, "").strip() in ("1", "true", "yes"):
+        # ~15 % faster on a CPU once compiled, but compiling takes minutes: worth it for long renders only.
+        generator = torch.compile(generator, dynamic=False)
     return BigVGANVocoder(generator, model_spectrogram_config(model))

@@ -1,0 +1,154 @@
+"""Per-model HiFi-GAN: learns, bundles into the model file, is chosen automatically, resumes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+
+from distill.data.synthetic import write_demo_collection
+from distill.errors import DistillError
+from distill.models.format import DistillModel, load_model, save_model
+from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
+from distill.vocoders.training import model_training_audio, train_model_vocoder
+from distill_vocoder_hifigan import Generator, HiFiGANConfig
+from distill_vocoder_hifigan.training import TrainingCancelled
+
+SPECTROGRAM = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)
+TINY = {"upsample_initial_channel": 16, "discriminator_width": 16, "periods": [2, 3], "scales": 2}
+
+
+@pytest.fixture
+def model(tmp_path) -> DistillModel:
+    """A model whose metadata points at its own (synthetic) recordings; no VAE needed to train a vocoder."""
+    sounds = tmp_path / "sounds"
+    files = write_demo_collection(sounds, count=4)
+    model = DistillModel(
+        name="kit",
+        vae_config={},
+        vae_state_dict={},
+        spectrogram=SPECTROGRAM,
+        metadata={"dataset": {"root": str(sounds), "files": [f.name for f in files]}},
+    )
+    save_model(model, tmp_path / "kit.distill")
+    return model
+
+
+def _options(tmp_path: Path, **extra) -> dict:
+    return {
+        "run_dir": str(tmp_path / "run"),
+        "batch_size": 2,
+        "segment_frames": 16,
+        "learning_rate": 1e-3,
+        "model_overrides": TINY,
+        "checkpoint_every": 5,
+        "preview_every": 1000,
+        **extra,
+    }
+
+
+def test_v2_generator_has_the_papers_size_and_upsamples_by_the_hop():
+    config = HiFiGANConfig.for_spectrogram(SpectrogramConfig())
+    assert config.upsample_rates == (8, 8, 4, 2) and config.upsample_initial_channel == 128
+    generator = Generator(config, weight_norm=False)
+    assert 0.9e6 < sum(p.numel() for p in generator.parameters()) < 1.0e6
+    with torch.no_grad():
+        assert generator(torch.rand(1, 128, 5)).shape == (1, 5 * 512)
+
+
+def _mel_error(vocoder, clip: torch.Tensor) -> float:
+    mel = waveform_to_mel(clip[None], SPECTROGRAM)
+    audio = vocoder.mel_to_waveform(mel, num_samples=clip.numel())
+    return (waveform_to_mel(audio, SPECTROGRAM) - mel).abs().mean().item()
+
+
+def test_training_lowers_the_mel_loss_and_bundles_into_the_model_file(model, tmp_path):
+    dataset = model_training_audio(model)
+    clip = dataset[0]
+    untrained = train_model_vocoder(model, "hifigan", dataset, _options(tmp_path / "zero", max_steps=1))
+    before = _mel_error(select_vocoder("hifigan", untrained, torch.device("cpu")), clip)
+    events = []
+    train_model_vocoder(model, "hifigan", dataset, _options(tmp_path, max_steps=40), progress=events.append)
+    assert [e.completed for e in events] == list(range(1, 41))
+    assert {"generator", "discriminator", "mel"} <= events[-1].metrics.keys()
+    assert (tmp_path / "run" / "previews" / "original.wav").is_file()
+    reloaded = load_model(tmp_path / "kit.distill")
+    assert reloaded.vocoder_type == "hifigan" and reloaded.vocoder_state_dict is not None
+    vocoder = select_vocoder("auto", reloaded, torch.device("cpu"))
+    assert vocoder.name == "hifigan"
+    assert _mel_error(vocoder, clip) < 0.8 * before
+    audio = vocoder.mel_to_waveform(torch.rand(1, 40, 20), num_samples=2500)
+    assert audio.shape == (1, 2500) and torch.isfinite(audio).all()
+
+
+def test_failed_bundle_write_keeps_the_previous_model_file(model, tmp_path, monkeypatch):
+    before = (tmp_path / "kit.distill").read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError):
+        train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
+    assert (tmp_path / "kit.distill").read_bytes() == before
+
+
+def test_cancel_keeps_a_checkpoint_and_resume_finishes(model, tmp_path):
+    def cancel_at_step_seven(event):
+        if event.completed == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingCancelled, match="--resume"):
+        train_model_vocoder(
+            model,
+            "hifigan",
+            model_training_audio(model),
+            _options(tmp_path, max_steps=10),
+            progress=cancel_at_step_seven,
+        )
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["step"] == 7
+    steps = []
+    train_model_vocoder(
+        model,
+        "hifigan",
+        model_training_audio(model),
+        _options(tmp_path, max_steps=10, resume=True),
+        progress=lambda e: steps.append(e.completed),
+    )
+    assert steps == [8, 9, 10]
+
+
+def test_warm_start_from_another_models_vocoder(model, tmp_path):
+    donor = train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=2))
+    steps = []
+    train_model_vocoder(
+        model,
+        "hifigan",
+        model_training_audio(model),
+        _options(tmp_path / "warm", max_steps=1, init_from=donor.vocoder_state_dict),
+        progress=lambda e: steps.append(e.metrics["mel"]),
+    )
+    assert len(steps) == 1
+
+
+def test_explicit_hifigan_without_weights_says_how_to_train(model):
+    with pytest.raises(
+        DistillError, match=r"has no HiFi-GAN vocoder of its own; train one with `distill train-vocoder"
+    ):
+        select_vocoder("hifigan", model, torch.device("cpu"))
+
+
+def test_auto_skips_hifigan_for_a_model_without_one(model, caplog):
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        vocoder = select_vocoder("auto", model, torch.device("cpu"))
+    assert vocoder.name != "hifigan" and "hifigan" not in caplog.text
+
+
+def test_moved_recordings_need_data_option(model, tmp_path):
+    model.metadata["dataset"]["root"] = str(tmp_path / "gone")
+    with pytest.raises(DistillError, match="point --data at the folder"):
+        model_training_audio(model)
+    assert len(model_training_audio(model, tmp_path / "sounds")) == 4
