@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from distill.cli import demo, generate, models, train, train_vocoder, vocode, vocoders  # noqa: F401  (registers)
+from distill.cli import (  # noqa: F401  (each module registers its commands)
+    demo,
+    generate,
+    history,
+    models,
+    presets,
+    train,
+    train_vocoder,
+    vocode,
+    vocoders,
+)
 from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.errors import DistillError

@@ -8,13 +8,15 @@ from pathlib import Path
 import torch
 
 from distill.audio.io import load_audio
+from distill.audio.resampling import resample
 from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
 from distill.errors import DistillError
+from distill.inference.blending import compatible
 from distill.inference.chunking import chunk_count, overlap_add
 from distill.models.format import DistillModel
 from distill.models.vae import build_vae
-from distill.vocoders.types import Vocoder
+from distill.vocoders.types import Vocoder, fit_length
 
 WALK_CORRELATION = 0.85  # how much each chunk's latent keeps of the previous one's offset
 WALK_SPREAD = 0.35  # stationary size of the walk, in units of the collection's latent spread
@@ -36,6 +38,22 @@ def latent_walk(analysis: LatentAnalysis, sliders: Mapping[int, float], count: i
 
 
 @torch.inference_mode()
+def decode_walk(
+    model: DistillModel, total_frames: int, seed: int, sliders: Mapping[int, float], device: torch.device | str
+) -> torch.Tensor:
+    """The model's mel `[n_mels, total_frames]`: a seeded latent walk, decoded, crossfaded."""
+    if model.latent_analysis is None:
+        raise DistillError(f"Model '{model.name}' has no latent analysis; retrain it with `distill train`.")
+    analysis = LatentAnalysis.from_dict(model.latent_analysis)
+    vae = build_vae(model, device)
+    length = vae.config.segment_frames
+    hop = length // 2
+    latents = latent_walk(analysis, sliders, chunk_count(total_frames, length, hop), seed).to(device)
+    segments = torch.cat([vae.decode(latents[i : i + 16]) for i in range(0, latents.shape[0], 16)])
+    return overlap_add(segments, hop, total_frames)
+
+
+@torch.inference_mode()
 def generate(
     model: DistillModel,
     *,
@@ -44,26 +62,31 @@ def generate(
     sliders: Mapping[int, float],
     vocoder: Vocoder,
     device: torch.device | str = "cpu",
+    blend: tuple[DistillModel, float, Vocoder | None] | None = None,
 ) -> torch.Tensor:
     """Mono float32 `[samples]` at the model's rate, exactly `round(duration * rate)` long.
 
-    Deterministic: the same model, seed, sliders and vocoder give bit-identical audio.
+    `blend` = (other model, its share 0-1, a vocoder for it when the two are not
+    compatible): see `distill.inference.blending` for the rule. Deterministic: the same
+    model, seed, sliders, blend and vocoder give bit-identical audio.
     """
     if not 0 < duration <= MAX_SECONDS:
         raise DistillError(f"Duration must be between 0 and {MAX_SECONDS:g} seconds, not {duration:g}.")
-    if model.latent_analysis is None:
-        raise DistillError(f"Model '{model.name}' has no latent analysis; retrain it with `distill train`.")
     config = model.spectrogram
-    analysis = LatentAnalysis.from_dict(model.latent_analysis)
-    vae = build_vae(model, device)
     num_samples = round(duration * config.sample_rate)
-    total_frames = config.num_frames(num_samples)
-    length = vae.config.segment_frames
-    hop = length // 2
-    latents = latent_walk(analysis, sliders, chunk_count(total_frames, length, hop), seed).to(device)
-    segments = torch.cat([vae.decode(latents[i : i + 16]) for i in range(0, latents.shape[0], 16)])
-    mel = overlap_add(segments, hop, total_frames)
-    return vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
+    mel = decode_walk(model, config.num_frames(num_samples), seed, sliders, device)
+    if blend is not None and compatible(model, blend[0]):
+        other, share, _ = blend
+        mel = (1 - share) * mel + share * decode_walk(other, mel.shape[-1], seed, {}, device)
+    audio = vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
+    if blend is not None and not compatible(model, blend[0]):
+        other, share, other_vocoder = blend
+        if other_vocoder is None:
+            raise DistillError(f"Blending with '{other.name}' needs a vocoder for it (the models are not compatible).")
+        rate = other.spectrogram.sample_rate
+        other_audio = generate(other, duration=duration, seed=seed, sliders={}, vocoder=other_vocoder, device=device)
+        audio = (1 - share) * audio + share * fit_length(resample(other_audio, rate, config.sample_rate), num_samples)
+    return audio
 
 
 def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.Tensor:

@@ -1,0 +1,81 @@
+"""Every export format round-trips: duration, rate, channels and embedded tags read back."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import soundfile as sf
+import torch
+
+from distill.audio.export import ExportSettings, export_audio, normalise_peak, read_tags
+from distill.errors import DistillError
+
+TAGS = {"model": "kit", "seed": 7, "sliders": {"brightness": 1.5}, "vocoder": "griffinlim", "software": "distill 0.2"}
+
+
+def _tone(seconds: float = 1.0, rate: int = 48000) -> torch.Tensor:
+    t = torch.arange(int(seconds * rate)) / rate
+    return 0.5 * torch.sin(2 * math.pi * 440 * t)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "bits", "subtype"),
+    [
+        ("wav", 16, "PCM_16"),
+        ("wav", 24, "PCM_24"),
+        ("wav", 32, "FLOAT"),
+        ("flac", 24, "PCM_24"),
+        ("ogg", 24, "VORBIS"),
+        ("mp3", 24, "MPEG_LAYER_III"),
+    ],
+)
+def test_format_round_trips_with_tags(tmp_path, fmt, bits, subtype):
+    path = export_audio(_tone(), 48000, tmp_path / f"out.{fmt}", ExportSettings(fmt, bits, 48000), TAGS)
+    info = sf.info(path)
+    assert (info.samplerate, info.channels, info.subtype) == (48000, 1, subtype)
+    assert abs(info.frames - 48000) <= (0 if fmt in ("wav", "flac") else 1152)
+    tags = read_tags(path)
+    assert tags["seed"] == 7 and tags["sliders"] == {"brightness": 1.5} and tags["vocoder"] == "griffinlim"
+    assert tags["model"] == "kit"
+
+
+@pytest.mark.parametrize("rate", [44100, 96000])
+def test_output_rate_is_resampled(tmp_path, rate):
+    path = export_audio(_tone(), 48000, tmp_path / "r.wav", ExportSettings("wav", 24, rate), TAGS)
+    assert sf.info(path).samplerate == rate and sf.info(path).frames == rate
+
+
+def test_peak_ceiling_is_met_without_clipping(tmp_path):
+    loud = 3.0 * _tone()
+    path = export_audio(loud, 48000, tmp_path / "c.wav", ExportSettings("wav", 32, 48000, -1.0), TAGS)
+    data, _ = sf.read(path)
+    assert abs(20 * math.log10(abs(data).max()) - (-1.0)) < 0.01
+    assert normalise_peak(loud, None).abs().max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (ExportSettings("aac"), "Unknown format 'aac'"),
+        (ExportSettings("wav", 20), "bit depth"),
+        (ExportSettings("wav", 24, 22050), "not offered"),
+        (ExportSettings("flac", 32), "bit depth"),
+    ],
+)
+def test_bad_settings_are_one_sentence(settings, message):
+    with pytest.raises(DistillError, match=message):
+        settings.validate()
+
+
+def test_failed_encode_leaves_neither_file_nor_temporary(tmp_path, monkeypatch):
+    previous = export_audio(_tone(), 48000, tmp_path / "x.wav", ExportSettings(), TAGS).read_bytes()
+
+    def broken_write(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("soundfile.SoundFile.write", broken_write)
+    with pytest.raises(DistillError, match=r"Cannot write .*No space left on device"):
+        export_audio(_tone(), 48000, tmp_path / "x.wav", ExportSettings(), TAGS)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.wav"]
+    assert (tmp_path / "x.wav").read_bytes() == previous
