@@ -43,7 +43,8 @@ def tests(session: nox.Session) -> None:
     """The whole test suite, on two workers."""
     install_distill(session)
     install_test_requirements(session)
-    session.run("pytest", "-n", "2", *session.posargs)
+    # Two workers on two cores: one torch thread each, or they trip over each other.
+    session.run("pytest", "-n", "2", *session.posargs, env={"OMP_NUM_THREADS": "1"})
 
 
 @nox.session(python=PYTHON)
