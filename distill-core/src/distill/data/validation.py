@@ -12,7 +12,7 @@ from distill.audio.io import load_audio
 from distill.data.discovery import find_audio_files
 from distill.errors import DistillError
 
-MIN_SECONDS = 0.05
+MIN_SECONDS = 0.02  # a short click is still a drum sound; below this a mel has 1-2 frames
 SILENCE_PEAK = 10 ** (-60 / 20)  # -60 dBFS
 
 log = logging.getLogger(__name__)
