@@ -24,28 +24,10 @@ from rich.table import Table
 
 from distill.audio.io import read_audio
 from distill.vocoders import SpectrogramConfig, resample, waveform_to_mel
-from distill_vocoder_bigvgan import adapt_mel, load_generator
+from distill_vocoder_bigvgan import BigVGANConfig, adapt_mel, load_generator
 from distill_vocoder_bigvgan.adapter import reference_mel
 
-REAL_CONFIG = {
-    "resblock": "1",
-    "num_mels": 128,
-    "upsample_rates": [8, 4, 2, 2, 2, 2],
-    "upsample_kernel_sizes": [16, 8, 4, 4, 4, 4],
-    "upsample_initial_channel": 1536,
-    "resblock_kernel_sizes": [3, 7, 11],
-    "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
-    "activation": "snakebeta",
-    "snake_logscale": True,
-    "use_tanh_at_final": False,
-    "use_bias_at_final": False,
-    "sampling_rate": 44100,
-    "n_fft": 2048,
-    "hop_size": 512,
-    "win_size": 2048,
-    "fmin": 0,
-    "fmax": None,
-}
+REAL_CONFIG = BigVGANConfig().to_json()  # the published 44 kHz / 128-band / 512x values
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 console = Console()
 

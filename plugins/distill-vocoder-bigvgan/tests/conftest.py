@@ -13,25 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from distill_vocoder_bigvgan import BigVGANConfig
+
 # Hop 8*8*8 = 512 like the real model, but 16 channels: the same code paths, at toy size.
 TINY_CONFIG = {
-    "resblock": "1",
-    "num_mels": 128,
+    **BigVGANConfig().to_json(),
     "upsample_rates": [8, 8, 8],
     "upsample_kernel_sizes": [16, 16, 16],
     "upsample_initial_channel": 16,
-    "resblock_kernel_sizes": [3, 7, 11],
-    "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
-    "activation": "snakebeta",
-    "snake_logscale": True,
-    "use_tanh_at_final": False,
-    "use_bias_at_final": False,
-    "sampling_rate": 44100,
-    "n_fft": 2048,
-    "hop_size": 512,
-    "win_size": 2048,
-    "fmin": 0,
-    "fmax": None,
 }
 
 

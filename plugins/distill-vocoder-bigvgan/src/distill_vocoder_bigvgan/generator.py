@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,14 @@ class BigVGANConfig:
     win_size: int = 2048
     fmin: float = 0.0
     fmax: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The config.json form (the defaults are the published 44 kHz / 128-band / 512x values)."""
+        data = asdict(self)
+        return {
+            k: [list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v
+            for k, v in data.items()
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BigVGANConfig:

@@ -16,6 +16,17 @@ Scores = list[torch.Tensor]
 Features = list[list[torch.Tensor]]
 
 
+def _score(layers: nn.ModuleList, post: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run a conv stack: the flattened final score, and every layer's activations for feature matching."""
+    features = []
+    for layer in layers:
+        x = F.leaky_relu(layer(x), SLOPE)
+        features.append(x)
+    x = post(x)
+    features.append(x)
+    return x.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """Looks at every `period`-th sample as a 2-D grid: `[B, T] -> (score, features)`."""
 
@@ -32,14 +43,7 @@ class PeriodDiscriminator(nn.Module):
         length = wav.shape[-1]
         if length % self.period:
             wav = F.pad(wav, (0, self.period - length % self.period), mode="reflect")
-        x = wav.view(wav.shape[0], 1, -1, self.period)
-        features = []
-        for layer in self.layers:
-            x = F.leaky_relu(layer(x), SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _score(self.layers, self.post, wav.view(wav.shape[0], 1, -1, self.period))
 
 
 class ScaleDiscriminator(nn.Module):
@@ -63,14 +67,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = norm(nn.Conv1d(c[3], 1, 3, 1, padding=1))
 
     def forward(self, wav: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        x = wav[:, None]
-        features = []
-        for layer in self.layers:
-            x = F.leaky_relu(layer(x), SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _score(self.layers, self.post, wav[:, None])
 
 
 class Discriminators(nn.Module):
