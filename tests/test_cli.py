@@ -132,3 +132,35 @@ def test_missing_device(run_cli):
     if torch.cuda.is_available():
         return
     _one_sentence_error(run_cli("--device", "cuda", "model", "list"), "not available")
+
+
+def test_hifigan_requested_for_a_model_without_one(run_cli, trained):
+    _one_sentence_error(
+        run_cli("generate", trained, "--vocoder", "hifigan"),
+        "Model 'kit' has no HiFi-GAN vocoder of its own; train one with `distill train-vocoder --model kit`.",
+    )
+
+
+def test_train_vocoder_bundles_weights_that_auto_then_picks(run_cli, trained, tmp_path):
+    result = run_cli(
+        "train-vocoder", "--model", trained, "--max-steps", "2", "--batch-size", "1", "--discriminator-width", "16"
+    )
+    assert result.code == 0, result.stderr
+    assert run_cli("model", "info", trained, "--json").json()["vocoder"] == "hifigan"
+    assert run_cli("model", "list", "--json").json()[0]["vocoder"] == "hifigan"
+    generated = run_cli("generate", trained, "-d", "0.5", "--output-dir", str(tmp_path), "--json")
+    assert generated.json()["files"][0]["vocoder"] == "hifigan"
+
+
+def test_train_vocoder_bad_input(run_cli, trained, tmp_path):
+    _one_sentence_error(
+        run_cli("train-vocoder", "--model", trained, "--epochs", "1", "--max-steps", "1"),
+        "either --epochs or --max-steps",
+    )
+    _one_sentence_error(
+        run_cli("train-vocoder", "--model", trained, "--data", str(tmp_path / "gone")), "Data folder not found"
+    )
+    _one_sentence_error(
+        run_cli("train-vocoder", "--model", trained, "--vocoder", "griffinlim", "--max-steps", "1"),
+        "cannot be trained per model",
+    )

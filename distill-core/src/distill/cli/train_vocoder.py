@@ -12,7 +12,13 @@ from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.errors import DistillError
 from distill.library.catalog import resolve_model
-from distill.vocoders.training import initial_weights, model_training_audio, train_model_vocoder, vocoder_run_dir
+from distill.vocoders.training import (
+    check_trainable,
+    initial_weights,
+    model_training_audio,
+    train_model_vocoder,
+    vocoder_run_dir,
+)
 from distill.vocoders.types import Progress as ProgressEvent
 
 
@@ -37,6 +43,7 @@ def train_vocoder(
     """Train a model's own vocoder; the weights are stored in the model file."""
     if epochs is not None and max_steps is not None:
         raise DistillError("Give either --epochs or --max-steps, not both.")
+    check_trainable(vocoder)
     model = resolve_model(model_ref)
     dataset = model_training_audio(model, data)
     run_dir = vocoder_run_dir(model)
@@ -62,7 +69,7 @@ def train_vocoder(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr) as bars:
+    with Progress(*columns, console=stderr, transient=True) as bars:
         task = bars.add_task("train", total=None, losses="")
 
         def show(event: ProgressEvent) -> None:

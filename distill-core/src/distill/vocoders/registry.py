@@ -91,6 +91,11 @@ class VocoderRegistry:
         """Plugins that loaded, in name order."""
         return [r.name for r in self.records() if r.status == "ok"]
 
+    def implements(self, plugin_name: str, hook: str) -> bool:
+        """Whether the working plugin `plugin_name` has an implementation of `hook`."""
+        plugin = self._pm.get_plugin(plugin_name)
+        return plugin is not None and any(i.plugin is plugin for i in getattr(self._pm.hook, hook).get_hookimpls())
+
     def call(self, plugin_name: str, hook: str, /, **kwargs: Any) -> Any:
         """Call `hook` on plugin `plugin_name` alone, passing only the arguments it accepts."""
         plugin = self._pm.get_plugin(plugin_name)

@@ -50,6 +50,16 @@ def bundle_vocoder(model: DistillModel, state: VocoderState) -> DistillModel:
     return model
 
 
+def check_trainable(name: str, registry: VocoderRegistry | None = None) -> None:
+    """One sentence unless plugin `name` is installed, working and able to learn per model."""
+    registry = registry or get_registry()
+    record = registry.record(name)
+    if record is None or record.status != "ok":
+        raise DistillError(f"Vocoder '{name}' is not installed (or broken), so it cannot be trained.")
+    if not registry.implements(name, "train_vocoder"):
+        raise DistillError(f"Vocoder '{name}' cannot be trained per model; only plugins that learn can.")
+
+
 def train_model_vocoder(
     model: DistillModel,
     name: str,
@@ -60,9 +70,7 @@ def train_model_vocoder(
 ) -> DistillModel:
     """Train vocoder plugin `name` on `dataset` for `model` and bundle it into the model file."""
     registry = registry or get_registry()
-    record = registry.record(name)
-    if record is None or record.status != "ok":
-        raise DistillError(f"Vocoder '{name}' is not installed (or broken), so it cannot be trained.")
+    check_trainable(name, registry)
     try:
         state = registry.call(
             name, "train_vocoder", name=name, model=model, dataset=dataset, config=config, progress=progress
@@ -72,7 +80,7 @@ def train_model_vocoder(
     except Exception as exc:
         raise DistillError(f"Training vocoder '{name}' failed ({describe_error(exc)}).") from exc
     if state is None:
-        raise DistillError(f"Vocoder '{name}' cannot be trained per model; only plugins that learn can.")
+        raise DistillError(f"Vocoder '{name}' returned no trained state.")
     return bundle_vocoder(model, state)
 
 
