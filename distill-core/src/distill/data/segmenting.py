@@ -27,11 +27,18 @@ def segment_mel(mel: torch.Tensor, segment_frames: int) -> torch.Tensor:
 
 def collection_segments(
     waveforms: Sequence[torch.Tensor], config: SpectrogramConfig, segment_frames: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """All segments of all recordings, and for each the index of the recording it came from."""
-    segments, owners = [], []
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """All segments of all recordings; for each, the recording it came from and its slack.
+
+    Slack is the silent padding after a short recording: training may shift the sound
+    later by up to that many frames, so the model does not learn that every segment
+    starts with an onset (which would put an onset at every joint of a generated sound).
+    """
+    segments, owners, slack = [], [], []
     for index, wav in enumerate(waveforms):
-        pieces = segment_mel(waveform_to_mel(wav[None], config)[0], segment_frames)
+        mel = waveform_to_mel(wav[None], config)[0]
+        pieces = segment_mel(mel, segment_frames)
         segments.append(pieces)
         owners.append(torch.full((pieces.shape[0],), index))
-    return torch.cat(segments), torch.cat(owners)
+        slack.append(torch.full((pieces.shape[0],), max(0, segment_frames - mel.shape[-1])))
+    return torch.cat(segments), torch.cat(owners), torch.cat(slack)

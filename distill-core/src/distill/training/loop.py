@@ -45,10 +45,15 @@ def split_by_recording(owners: torch.Tensor, fraction: float, seed: int) -> tupl
     return (~is_val).nonzero().flatten(), is_val.nonzero().flatten()
 
 
-def augment(batch: torch.Tensor, preset: TrainingPreset, g: torch.Generator) -> torch.Tensor:
-    """Random gain (exact in the power domain) and one masked mel band per example."""
+def augment(batch: torch.Tensor, slack: torch.Tensor, preset: TrainingPreset, g: torch.Generator) -> torch.Tensor:
+    """Random gain (exact in the power domain), a random delay into each short recording's
+    silent slack, and one masked mel band per example."""
     gain = 10 ** ((torch.rand(batch.shape[0], 1, 1, generator=g) * 2 - 1) * preset.gain_db / 10)
     out = torch.log1p(torch.expm1(batch) * gain)
+    delays = (torch.rand(batch.shape[0], generator=g) * (slack + 1)).long()
+    for i, delay in enumerate(delays.tolist()):
+        if delay:
+            out[i] = torch.nn.functional.pad(out[i, :, :-delay], (delay, 0))
     n_mels = batch.shape[1]
     for i in range(batch.shape[0]):
         if torch.rand(1, generator=g).item() < preset.mask_probability:
@@ -79,11 +84,12 @@ def evaluate(vae: VAE, segments: torch.Tensor, preset: TrainingPreset, beta: flo
 def run_epoch(
     state: TrainingState,
     train: torch.Tensor,
+    slack: torch.Tensor,
     val: torch.Tensor,
     preset: TrainingPreset,
     on_step: Callable[[int, int], None] | None = None,
 ) -> EpochStats:
-    """Train one epoch on `train`, then score `val`; advances `state`."""
+    """Train one epoch on `train` (`slack`: each segment's silent tail), then score `val`."""
     vae, g = state.vae, state.generator
     beta = beta_at(state.epoch, preset)
     vae.train()
@@ -91,8 +97,8 @@ def run_epoch(
     steps = math.ceil(train.shape[0] / preset.batch_size)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
     for step in range(steps):
-        batch = train[order[step * preset.batch_size : (step + 1) * preset.batch_size]]
-        target = augment(batch, preset, g)
+        picked = order[step * preset.batch_size : (step + 1) * preset.batch_size]
+        target = augment(train[picked], slack[picked], preset, g)
         recon, mu, logvar = vae(target)
         loss, parts = vae_loss(recon, target, mu, logvar, beta)
         state.optimizer.zero_grad(set_to_none=True)

@@ -91,7 +91,7 @@ def train_model(
     collection = load_collection(Path(data_path), config.sample_rate)
     chosen = choose_preset(preset, len(collection.files), epochs)
     arch = vae_config or VAEConfig(**{**chosen.vae.to_dict(), "n_mels": config.n_mels})
-    segments, owners = collection_segments(collection.waveforms, config, arch.segment_frames)
+    segments, owners, slack = collection_segments(collection.waveforms, config, arch.segment_frames)
     train_idx, val_idx = split_by_recording(owners, chosen.validation_fraction, chosen.seed)
     device = torch.device(device)
     train, val = segments[train_idx].to(device), segments[val_idx].to(device)
@@ -115,7 +115,7 @@ def train_model(
 
     try:
         while state.epoch < chosen.epochs:
-            stats = run_epoch(state, train, val, chosen, on_step=lambda s, n: report(None, s, n))
+            stats = run_epoch(state, train, slack[train_idx], val, chosen, on_step=lambda s, n: report(None, s, n))
             _save_checkpoint(checkpoint, state, chosen)
             report(stats)
     except KeyboardInterrupt:
