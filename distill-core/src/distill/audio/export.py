@@ -16,11 +16,12 @@ from typing import Any
 import soundfile as sf
 import torch
 
+from distill.audio.io import WRITABLE_FORMATS
 from distill.audio.resampling import resample
 from distill.errors import DistillError
 from distill.fileio import atomic_path, write_text_atomic
 
-FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3"}
+FORMATS = WRITABLE_FORMATS
 OUTPUT_RATES = (44100, 48000, 96000)
 PCM_SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DEFAULT_CEILING_DB = -1.0

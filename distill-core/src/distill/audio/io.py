@@ -13,6 +13,7 @@ from distill.errors import DistillError
 from distill.fileio import atomic_path
 
 READABLE_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+WRITABLE_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3"}  # suffix -> libsndfile format
 
 
 def read_audio(path: Path) -> tuple[torch.Tensor, int]:
@@ -46,7 +47,6 @@ def write_audio(path: Path, wav: torch.Tensor, sample_rate: int, subtype: str | 
 
 def _format_for(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
-    formats = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aif": "AIFF", "aiff": "AIFF"}
-    if suffix not in formats:
-        raise DistillError(f"Unsupported audio format '.{suffix}'; use one of wav, flac, ogg, mp3.")
-    return formats[suffix]
+    if suffix not in WRITABLE_FORMATS:
+        raise DistillError(f"Unsupported audio format '.{suffix}'; use one of {', '.join(WRITABLE_FORMATS)}.")
+    return WRITABLE_FORMATS[suffix]
