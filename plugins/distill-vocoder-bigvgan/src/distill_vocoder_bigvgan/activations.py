@@ -59,8 +59,24 @@ class SnakeBeta(Snake):
 
 
 def replicate_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
-    """`F.pad(mode="replicate")` as one concatenation: the same numbers, several times faster on CPU."""
+    """`F.pad(mode="replicate")` as one concatenation (several times faster on a CPU)."""
     return torch.cat([x[..., :1].expand(*x.shape[:-1], left), x, x[..., -1:].expand(*x.shape[:-1], right)], dim=-1)
+
+
+class _DepthwiseWeights:
+    """Per-channel copies of a filter, made once per (channels, dtype, device).
+
+    An expanded (strided) weight would be copied by the convolution on every call.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
+
+    def get(self, channels: int, *taps: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        key = (channels, taps[0].dtype, taps[0].device)
+        if key not in self._cache:
+            self._cache[key] = tuple(t.reshape(1, 1, -1).repeat(channels, 1, 1).contiguous() for t in taps)
+        return self._cache[key]
 
 
 class _Upsample2x(nn.Module):
@@ -68,36 +84,63 @@ class _Upsample2x(nn.Module):
 
     Zero-stuffing then filtering (a stride-2 transposed convolution) multiplies half the
     taps by zeros. Here even output samples take the odd taps and odd samples the even
-    taps, each a 6-tap depthwise convolution of the replicate-padded input, interleaved by
-    one stack: half the multiplications, the same numbers. `filter` keeps the prototype
-    (a checkpoint buffer).
+    taps, each a 6-tap depthwise convolution, interleaved by one stack. The signal is
+    replicate-padded at its ends; the convolutions run with zero padding (no copy of the
+    signal) and only the few outputs that reach past an end are recomputed from short
+    replicate-padded slices. `filter` keeps the prototype (a checkpoint buffer).
     """
 
     KERNEL = 12
+    EDGE = 4  # outputs at each end that see padding: at most 3 (even phase) / 3 (odd phase)
 
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, self.KERNEL))
+        self._weights = _DepthwiseWeights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, channels, length = x.shape
-        taps = 2.0 * self.filter.flip(-1).view(-1)
-        padded = replicate_pad(x, 3, 5)  # 5 each side, minus the 2 leading samples no output reads
-        even = F.conv1d(padded[..., :-1], taps[0::2].view(1, 1, -1).expand(channels, 1, -1), groups=channels)
-        odd = F.conv1d(padded[..., 1:], taps[1::2].view(1, 1, -1).expand(channels, 1, -1), groups=channels)
-        return torch.stack([even[..., :length], odd[..., :length]], dim=-1).view(batch, channels, 2 * length)
+        taps = 2.0 * self.filter.flip(-1).reshape(-1)
+        even_w, odd_w = self._weights.get(channels, taps[0::2], taps[1::2])
+        conv = lambda signal, weight, pad=0: F.conv1d(signal, weight, padding=pad, groups=channels)  # noqa: E731
+        if length < 12:
+            padded = replicate_pad(x, 3, 5)
+            even, odd = conv(padded[..., :-1], even_w)[..., :length], conv(padded[..., 1:], odd_w)[..., :length]
+        else:
+            # even[n] reads x[n-3 .. n+2], odd[n] reads x[n-2 .. n+3] (replicate beyond the ends)
+            even = conv(x, even_w, 3)[..., :length]
+            odd = conv(x, odd_w, 3)[..., 1 : length + 1]
+            head = replicate_pad(x[..., :12], 3, 0)
+            tail = replicate_pad(x[..., -12:], 0, 5)
+            even[..., : self.EDGE] = conv(head, even_w)[..., : self.EDGE]
+            odd[..., : self.EDGE] = conv(head[..., 1:], odd_w)[..., : self.EDGE]
+            even[..., -self.EDGE :] = conv(tail[..., 5:], even_w)[..., : self.EDGE]
+            odd[..., -self.EDGE :] = conv(tail[..., 6:], odd_w)[..., : self.EDGE]
+        return torch.stack([even, odd], dim=-1).view(batch, channels, 2 * length)
 
 
 class _LowPass(nn.Module):
+    """Stride-2 Kaiser-sinc low-pass with replicate ends, edges patched as in `_Upsample2x`."""
+
+    EDGE = 3
+
     def __init__(self, kernel_size: int = 12) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, kernel_size))
+        self._weights = _DepthwiseWeights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        channels = x.shape[1]
-        x = replicate_pad(x, self.kernel_size // 2 - 1, self.kernel_size // 2)
-        return F.conv1d(x, self.filter.expand(channels, -1, -1), stride=2, groups=channels)
+        channels, length = x.shape[1], x.shape[-1]
+        (weight,) = self._weights.get(channels, self.filter.reshape(-1))
+        conv = lambda signal, pad=0: F.conv1d(signal, weight, stride=2, padding=pad, groups=channels)  # noqa: E731
+        if length < 16 or length % 2:
+            return conv(replicate_pad(x, self.kernel_size // 2 - 1, self.kernel_size // 2))
+        # output n reads x[2n-5 .. 2n+6]: zero padding 5 gives every output; patch the ends
+        out = conv(x, 5)
+        out[..., : self.EDGE] = conv(replicate_pad(x[..., :16], 5, 0))[..., : self.EDGE]
+        out[..., -self.EDGE :] = conv(replicate_pad(x[..., -16:], 0, 6)[..., 5:])[..., : self.EDGE]
+        return out
 
 
 class _Downsample2x(nn.Module):
