@@ -9,12 +9,11 @@ import typer
 
 from distill.audio.export import ExportSettings
 from distill.cli.common import device_of
-from distill.cli.generate import generate_files
-from distill.cli.output import stderr
+from distill.cli.output import rich_progress, stderr
 from distill.cli.root import app
 from distill.cli.train import train_with_progress
 from distill.data.synthetic import write_demo_collection
-from distill.inference.render import ensure_writable
+from distill.inference.render import ensure_writable, generate_files
 from distill.paths import data_dir, generated_dir
 
 DEMO_MODEL = "distill-demo"
@@ -35,7 +34,8 @@ def demo(
     stderr.print(f"Synthesised {len(files)} demo sounds in {collection}", highlight=False)
     model = train_with_progress(collection, DEMO_MODEL, preset="demo", epochs=epochs, device=device, overwrite=True)
     folder = ensure_writable(output_dir or generated_dir() / DEMO_MODEL)
-    records = generate_files(model, count, 4.0, "auto", 1, {}, ExportSettings(), folder, device)
+    with rich_progress() as progress:
+        records = generate_files(model, count, 4.0, "auto", 1, {}, ExportSettings(), folder, device, progress=progress)
     for record in records:
         typer.echo(record["path"])
     typer.echo(

@@ -1,8 +1,10 @@
-"""One finished generation: audio in, file + sidecar + quality report out."""
+"""Finished generations: render, place, export with sidecar and quality report, record in the history."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,16 @@ from distill import __version__
 from distill.audio.export import ExportSettings, export_audio, normalise_peak, write_sidecar
 from distill.audio.quality import quality_report
 from distill.audio.resampling import resample
+from distill.audio.spatial import render_spatial
+from distill.controls.analysis import LatentAnalysis
 from distill.errors import DistillError
+from distill.inference.blending import Blend, compatible
+from distill.inference.pipeline import generate as render
+from distill.library import history
+from distill.library.catalog import resolve_model
+from distill.models.format import DistillModel
+from distill.vocoders.selector import select_vocoder
+from distill.vocoders.types import ProgressCallback
 
 
 def output_path(folder: Path, stem: str, extension: str) -> Path:
@@ -68,3 +79,76 @@ def write_output(
     )
     write_sidecar(path, document)
     return document
+
+
+@dataclass
+class Spatial:
+    """How the mono render is placed: see `distill.audio.spatial`."""
+
+    mode: str = "mono"
+    width: float = 1.0
+    azimuth: float = 30.0
+    hrtf: Path | None = None
+
+
+def generate_files(
+    model: DistillModel,
+    count: int,
+    duration: float,
+    vocoder_name: str,
+    first_seed: int,
+    values: dict[int, float],
+    settings: ExportSettings,
+    folder: Path,
+    device: torch.device,
+    spatial: Spatial | None = None,
+    blend: Blend | None = None,
+    progress: ProgressCallback | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Render `count` files with seeds `first_seed`, `first_seed + 1`, ...; record each in the history.
+
+    The engine's whole generate step, shared by the CLI and any other front end:
+    blend -> mono render -> spatial -> export + sidecar + quality report -> history.
+    """
+    spatial = spatial or Spatial()
+    analysis = LatentAnalysis.from_dict(model.latent_analysis) if model.latent_analysis else None
+    if analysis is not None:
+        analysis.validate(values)
+    blend_with = None
+    if blend is not None:
+        other = resolve_model(blend.other)
+        other_vocoder = None if compatible(model, other) else select_vocoder("auto", other, device, progress=progress)
+        blend_with = (other, blend.weight, other_vocoder)
+    vocoder = select_vocoder(vocoder_name, model, device, progress=progress)
+    named = {s.name: values.get(s.index, s.default) for s in analysis.sliders} if analysis else {}
+    rate = model.spectrogram.sample_rate
+    records = []
+    for k in range(count):
+        file_seed = first_seed + k
+        mono = render(
+            model, duration=duration, seed=file_seed, sliders=values, vocoder=vocoder, device=device, blend=blend_with
+        )
+        wav = render_spatial(mono, rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed)
+        record = {
+            "model": model.name,
+            "model_id": model.id,
+            "seed": file_seed,
+            "sliders": named,
+            "vocoder": vocoder.name,
+            "spatial": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(spatial).items()},
+            "blend": {
+                "model": blend.other,
+                "weight": blend.weight,
+                "method": "latent" if compatible(model, blend_with[0]) else "audio",
+            }
+            if blend
+            else None,
+        }
+        path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
+        document = write_output(wav, rate, path, settings, record)
+        document["history_id"] = history.record(document, wav)
+        records.append(document)
+        if announce is not None:
+            announce(f"[{k + 1}/{count}] {path} (seed {file_seed}, vocoder {vocoder.name})")
+    return records
