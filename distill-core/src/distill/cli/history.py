@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION
-from distill.cli.output import print_json
+from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
 from distill.library import history
 
@@ -32,7 +31,7 @@ def list_command(json_output: bool = JSON_OPTION) -> None:
             f"{e.get('duration', 0):g} s",
             str(e.get("path")),
         )
-    Console().print(table)
+    stdout_console().print(table)
 
 
 @history_app.command("show")
@@ -44,7 +43,7 @@ def show_command(entry_id: str = typer.Argument(..., metavar="ID"), json_output:
         return
     bars = "▁▂▃▄▅▆▇█"
     overview = "".join(bars[min(7, int(v * 8))] for v in entry.get("thumbnail", []))
-    Console().print({k: v for k, v in entry.items() if k != "thumbnail"})
+    stdout_console().print({k: v for k, v in entry.items() if k != "thumbnail"})
     typer.echo(overview)
 
 
@@ -70,4 +69,4 @@ def compare_command(
         table.add_row(key, str(result["a"].get(key)), str(result["b"].get(key)), style=style)
     for key in ("peak_dbfs", "loudness_lufs", "clipped_samples", "silent"):
         table.add_row(key, str((result["a"]["quality"] or {}).get(key)), str((result["b"]["quality"] or {}).get(key)))
-    Console().print(table)
+    stdout_console().print(table)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION
-from distill.cli.output import print_json
+from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
 from distill.errors import DistillError
 from distill.library.catalog import ModelSummary, delete_model, list_models, resolve_model
@@ -26,7 +25,7 @@ def list_command(json_output: bool = JSON_OPTION) -> None:
     table = Table("name", "id", "own vocoder", "sliders", "files", "created")
     for s in summaries:
         table.add_row(s.name, s.id, s.vocoder or "-", str(s.sliders), str(s.num_files or "-"), s.created or "-")
-    Console().print(table)
+    stdout_console().print(table)
 
 
 @model_app.command("info")
@@ -44,7 +43,7 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
     if json_output:
         print_json(info)
         return
-    console = Console()
+    console = stdout_console()
     console.print(f"[bold]{model.name}[/]  id {model.id}\n{model.path}")
     console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}")
     for s in info["sliders"]:

@@ -17,6 +17,11 @@ from distill.vocoders.types import ProgressCallback
 stderr = Console(stderr=True)
 
 
+def stdout_console() -> Console:
+    """Stdout for human tables: wide when piped, so ids and paths are never cut off."""
+    return Console() if sys.stdout.isatty() else Console(width=240)
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout and nothing else there."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")

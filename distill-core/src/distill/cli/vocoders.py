@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from distill.cli.output import print_json
+from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
 from distill.vocoders import get_registry
 
@@ -25,4 +24,4 @@ def list_vocoders(json_output: bool = typer.Option(False, "--json", help="Print 
     for r in records:
         status = "[green]ok[/]" if r.status == "ok" else "[red]broken[/]"
         table.add_row(r.name, r.distribution or "-", r.version or "-", status, r.error or "")
-    Console().print(table)
+    stdout_console().print(table)
