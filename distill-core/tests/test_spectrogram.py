@@ -63,3 +63,12 @@ def test_linear_estimate_beats_the_pseudo_inverse_on_the_true_spectrum():
     pinv = (torch.linalg.pinv(mel_filterbank(config)).T @ torch.expm1(mel)).clamp_min(0)
     log_error = lambda estimate: (torch.log1p(estimate) - torch.log1p(true_power)).abs().mean()  # noqa: E731
     assert log_error(ours) < log_error(pinv)
+
+
+def test_mel_first_used_while_generating_still_supports_training():
+    config = SpectrogramConfig(sample_rate=16000, n_fft=256, hop_length=64, n_mels=20)
+    with torch.inference_mode():
+        waveform_to_mel(torch.randn(1, 1600), config)
+    wav = torch.randn(1, 1600, requires_grad=True)
+    waveform_to_mel(wav, config).sum().backward()
+    assert wav.grad is not None and wav.grad.abs().sum() > 0

@@ -47,23 +47,26 @@ class SpectrogramConfig:
 
 
 @lru_cache(maxsize=16)
-def _mel_transform(config: SpectrogramConfig) -> torchaudio.transforms.MelSpectrogram:
-    return torchaudio.transforms.MelSpectrogram(
-        sample_rate=config.sample_rate,
-        n_fft=config.n_fft,
-        hop_length=config.hop_length,
-        n_mels=config.n_mels,
-        f_min=config.f_min,
-        f_max=config.f_max,
-        power=2.0,
-        mel_scale="htk",
-    )
+def _mel_transform(config: SpectrogramConfig, device: str) -> torchaudio.transforms.MelSpectrogram:
+    """One transform per config and device, built outside inference mode: its window and
+    filterbank are then ordinary tensors that training can differentiate through, even
+    when the first caller was generating under `torch.inference_mode()`."""
+    with torch.inference_mode(False):
+        return torchaudio.transforms.MelSpectrogram(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            n_mels=config.n_mels,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            power=2.0,
+            mel_scale="htk",
+        ).to(device)
 
 
 def waveform_to_mel(wav: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
     """`[B, samples]` at `config.sample_rate` -> log1p power mel `[B, n_mels, frames]`."""
-    transform = _mel_transform(config).to(wav.device)
-    return torch.log1p(transform(wav.float()))
+    return torch.log1p(_mel_transform(config, str(wav.device))(wav.float()))
 
 
 def mel_to_power(mel: torch.Tensor) -> torch.Tensor:
@@ -73,7 +76,7 @@ def mel_to_power(mel: torch.Tensor) -> torch.Tensor:
 
 def mel_filterbank(config: SpectrogramConfig, device: torch.device | str = "cpu") -> torch.Tensor:
     """The model's own filterbank `[n_freqs, n_mels]`, exactly as `waveform_to_mel` applies it."""
-    return _mel_transform(config).mel_scale.fb.to(device)
+    return _mel_transform(config, str(torch.device(device))).mel_scale.fb
 
 
 def mel_to_linear_power(mel: torch.Tensor, config: SpectrogramConfig, iterations: int = 64) -> torch.Tensor:
