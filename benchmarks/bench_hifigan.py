@@ -75,6 +75,35 @@ def train(steps: int) -> None:
     console.print(f"trained to step {last.get('step')} in {time.perf_counter() - started:.0f} s this session")
 
 
+def concatenated_visqol(held: list[Path], vocoders: dict, config: SpectrogramConfig) -> dict[str, str]:
+    """ViSQOL v3 audio mode on all held-out one-shots in a row (each alone is too short for it)."""
+    try:
+        from visqol import VisqolApi
+    except ImportError:
+        return dict.fromkeys(vocoders, "not installed")
+    gap = torch.zeros(config.sample_rate // 5)
+    pieces = {name: [] for name in ("original", *vocoders)}
+    for path in held:
+        wav = load_audio(path, config.sample_rate)
+        mel = waveform_to_mel(wav[None], config)
+        pieces["original"] += [wav, gap]
+        for name, vocoder in vocoders.items():
+            pieces[name] += [vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0], gap]
+    files = {
+        name: write_audio(OUT / "visqol" / f"{name}.wav", torch.cat(p), config.sample_rate)
+        for name, p in pieces.items()
+    }
+    api = VisqolApi()
+    api.create(mode="audio")
+    scores = {}
+    for name in vocoders:
+        try:
+            scores[name] = f"{api.measure(str(files['original']), str(files[name])).moslqo:.2f}"
+        except Exception as exc:  # report, don't hide, a metric that could not run
+            scores[name] = f"failed: {type(exc).__name__}"
+    return scores
+
+
 def evaluate() -> None:
     _, held = split()
     model = load_model(MODEL_PATH)
