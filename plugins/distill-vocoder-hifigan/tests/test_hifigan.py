@@ -156,3 +156,17 @@ def test_moved_recordings_need_data_option(model, tmp_path):
     with pytest.raises(DistillError, match="point --data at the folder"):
         model_training_audio(model)
     assert len(model_training_audio(model, tmp_path / "sounds")) == 4
+
+
+def test_long_mels_are_vocoded_in_chunks_that_match_one_pass(monkeypatch):
+    from distill_vocoder_hifigan import vocoder as vocoder_module
+
+    config = HiFiGANConfig.for_spectrogram(SPECTROGRAM, upsample_initial_channel=32)
+    generator = Generator(config).remove_weight_norm().eval()
+    mel = torch.rand(1, 40, 150, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        whole = generator(mel)
+    monkeypatch.setattr(vocoder_module, "CHUNK_FRAMES", 40)
+    chunked = vocoder_module.HiFiGANVocoder(generator, SPECTROGRAM).mel_to_waveform(mel)
+    assert chunked.shape == whole.shape
+    assert (chunked - whole).abs().max() < 1e-5
