@@ -97,7 +97,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def memory(folder: Path, lengths: tuple[float, ...] = (4.0, 16.0)) -> Table:
+def memory(folder: Path, lengths: tuple[float, ...] = (16.0, 64.0)) -> Table:
     table = Table("audio (s)", "peak RSS (MiB)", title="Chunked BigVGAN vocoding, peak memory per process")
     for seconds in lengths:
         out = subprocess.run(

@@ -126,11 +126,13 @@ def evaluate() -> None:
                 console.print(f"{path.stem} {name}: {report}")
         if path in held[:3]:
             write_audio(OUT / "examples" / f"{path.stem}-original.wav", wav, config.sample_rate)
+    visqol = concatenated_visqol(held, vocoders, config)
     generator = Generator(HiFiGANConfig.from_dict(model.vocoder_config), weight_norm=False)
     table = Table(
         "vocoder",
         "multi-res STFT log-mag L1 (lower is better)",
         "SNR (dB)",
+        "ViSQOL v3 audio (MOS-LQO)",
         "RTF on this CPU",
         title=f"drums-rumpf, {len(held)} held-out recordings, analysis-resynthesis at 48 kHz "
         f"(HiFi-GAN V2: {sum(p.numel() for p in generator.parameters()):,} parameters)",
@@ -140,6 +142,7 @@ def evaluate() -> None:
             name,
             f"{sum(row['mrstft']) / len(held):.3f}",
             f"{sum(row['snr']) / len(held):.2f}",
+            visqol[name],
             f"{row['audio'] / row['seconds']:.1f}",
         )
     console.print(table)

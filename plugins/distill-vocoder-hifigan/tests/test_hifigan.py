@@ -14,6 +14,7 @@ from distill.models.format import DistillModel, load_model, save_model
 from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
 from distill.vocoders.training import model_training_audio, train_model_vocoder
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
+from distill_vocoder_hifigan.losses import mel_loss
 from distill_vocoder_hifigan.training import TrainingCancelled
 
 SPECTROGRAM = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)
@@ -56,6 +57,17 @@ def test_v2_generator_has_the_papers_size_and_upsamples_by_the_hop():
     assert 0.9e6 < sum(p.numel() for p in generator.parameters()) < 1.0e6
     with torch.no_grad():
         assert generator(torch.rand(1, 128, 5)).shape == (1, 5 * 512)
+
+
+def test_mel_loss_sees_a_tail_50_db_down():
+    """log1p is linear near zero: an L1 there ignores quiet tails, the log-magnitude loss must not."""
+    t = torch.arange(SPECTROGRAM.sample_rate) / SPECTROGRAM.sample_rate
+    hit = 0.5 * torch.sin(2 * torch.pi * 220 * t) * torch.exp(-40 * t)
+    tail = 0.003 * torch.randn(t.numel(), generator=torch.Generator().manual_seed(0))  # about -50 dBFS
+    real, fake = (hit + tail)[None], hit[None]
+    log1p_l1 = (waveform_to_mel(real, SPECTROGRAM) - waveform_to_mel(fake, SPECTROGRAM)).abs().mean()
+    assert log1p_l1 < 0.1
+    assert mel_loss(real, fake, SPECTROGRAM) > 1.0
 
 
 def _mel_error(vocoder, clip: torch.Tensor) -> float:

@@ -10,6 +10,17 @@ from torch.nn.utils import parametrizations, parametrize
 from distill_vocoder_hifigan.config import HiFiGANConfig
 
 SLOPE = 0.1
+MAGNITUDE_FLOOR = 1e-5
+
+
+def log_magnitude_mel(mel: torch.Tensor) -> torch.Tensor:
+    """Core log1p power mel -> natural-log magnitude mel, floored at 1e-5 (HiFi-GAN's own scale).
+
+    log1p is linear near zero, so tails and quiet high bands 40 dB down all sit at ~0 in
+    it: the generator could not tell them apart and an L1 loss there would not see them.
+    `[B, n_mels, frames] -> [B, n_mels, frames]`.
+    """
+    return 0.5 * torch.log(torch.expm1(mel).clamp_min(MAGNITUDE_FLOOR**2))
 
 
 def _same(kernel: int, dilation: int = 1) -> int:
@@ -33,7 +44,7 @@ class ResBlock(nn.Module):
 
 
 class Generator(nn.Module):
-    """log1p mel `[B, n_mels, frames]` -> waveform `[B, frames * hop]` in (-1, 1)."""
+    """Core log1p mel `[B, n_mels, frames]` -> waveform `[B, frames * hop]` in (-1, 1)."""
 
     def __init__(self, config: HiFiGANConfig, weight_norm: bool = True) -> None:
         super().__init__()
@@ -66,7 +77,7 @@ class Generator(nn.Module):
         return self
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        x = self.pre(mel)
+        x = self.pre(log_magnitude_mel(mel))
         for up, blocks in zip(self.ups, self.mrf, strict=True):
             x = up(F.leaky_relu(x, SLOPE))
             x = sum(block(x) for block in blocks) / len(blocks)

@@ -1,10 +1,11 @@
-"""HiFi-GAN objectives: least-squares GAN, feature matching (x2) and mel L1 (x45)."""
+"""HiFi-GAN objectives: least-squares GAN, feature matching (x2) and log-mel L1 (x45)."""
 
 from __future__ import annotations
 
 import torch
 
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
+from distill_vocoder_hifigan.generator import log_magnitude_mel
 
 MEL_WEIGHT = 45.0
 FEATURE_WEIGHT = 2.0
@@ -30,5 +31,6 @@ def feature_matching_loss(real: list[list[torch.Tensor]], fake: list[list[torch.
 
 
 def mel_loss(real: torch.Tensor, fake: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    """L1 between the model's own log1p mels of real and generated `[B, T]` audio."""
-    return (waveform_to_mel(real, config) - waveform_to_mel(fake, config)).abs().mean()
+    """L1 between log-magnitude mels (the model's filterbank) of real and generated `[B, T]` audio."""
+    real_mel, fake_mel = (log_magnitude_mel(waveform_to_mel(x, config)) for x in (real, fake))
+    return (real_mel - fake_mel).abs().mean()
