@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from distill.audio.spectrogram import SpectrogramConfig
-from distill.controls.features import mel_features
+from distill.controls.features import AUDIBLE_CHANGE, mel_features
 from distill.errors import DistillError
 from distill.models.vae import VAE
 
@@ -106,7 +106,7 @@ def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig)
 def _name_components(
     vae: VAE, mean: torch.Tensor, components: torch.Tensor, scales: torch.Tensor, config: SpectrogramConfig
 ) -> tuple[list[str], torch.Tensor]:
-    """Name each axis after the feature that changes most (in z-score) along it.
+    """Name each axis after the feature that changes most (in z-score) along it, audibly.
 
     Also returns a sign per axis that makes moving the slider up increase its feature.
     """
@@ -118,8 +118,9 @@ def _name_components(
     for i in range(len(components)):
         change = {}
         for feature, values in features.items():
-            spread = values.std().clamp_min(1e-9)
-            change[feature] = float((values[2 * i + 1] - values[2 * i]) / spread)
+            step = float(values[2 * i + 1] - values[2 * i])
+            if abs(step) >= AUDIBLE_CHANGE[feature]:
+                change[feature] = step / float(values.std().clamp_min(1e-9))
         ranked = sorted(change, key=lambda f: -abs(change[f]))
         choice = next((f for f in ranked if f not in used and abs(change[f]) > 0.5), None)
         if choice is None:

@@ -16,6 +16,11 @@ def band_centres(config: SpectrogramConfig) -> torch.Tensor:
     return 700.0 * (10 ** (points / 2595.0) - 1.0)
 
 
+# The smallest change along a slider worth naming it after, in each feature's own unit:
+# below these a listener hears no difference, however large the change is in z-scores.
+AUDIBLE_CHANGE = {"brightness": 0.05, "noisiness": 0.01, "loudness": 1.0, "decay": 1.0, "bass": 0.02}
+
+
 def mel_features(mel: torch.Tensor, config: SpectrogramConfig) -> dict[str, torch.Tensor]:
     """Per-example features of log1p mels `[B, n_mels, frames]`, each `[B]`.
 

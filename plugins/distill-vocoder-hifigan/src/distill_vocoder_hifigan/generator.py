@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrizations, parametrize
 
+from distill.vocoders import mel_to_power
 from distill_vocoder_hifigan.config import HiFiGANConfig
 
 SLOPE = 0.1
@@ -20,7 +21,7 @@ def log_magnitude_mel(mel: torch.Tensor) -> torch.Tensor:
     it: the generator could not tell them apart and an L1 loss there would not see them.
     `[B, n_mels, frames] -> [B, n_mels, frames]`.
     """
-    return 0.5 * torch.log(torch.expm1(mel).clamp_min(MAGNITUDE_FLOOR**2))
+    return 0.5 * torch.log(mel_to_power(mel).clamp_min(MAGNITUDE_FLOOR**2))
 
 
 def _same(kernel: int, dilation: int = 1) -> int:
