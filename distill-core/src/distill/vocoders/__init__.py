@@ -20,6 +20,7 @@ from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
 from distill.vocoders.types import (
+    GeneratorVocoder,
     Progress,
     ProgressCallback,
     TrainingAudio,
@@ -39,6 +40,7 @@ __all__ = [
     "AUTO",
     "ENTRY_POINT_GROUP",
     "DistillError",
+    "GeneratorVocoder",
     "PluginRecord",
     "Progress",
     "ProgressCallback",

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 
 
@@ -47,6 +48,21 @@ class Vocoder(ABC):
     def to(self, device: torch.device | str) -> Vocoder:
         """Move to `device`; stateless vocoders only record it."""
         self.device = torch.device(device)
+        return self
+
+
+class GeneratorVocoder(Vocoder):
+    """A vocoder around one `nn.Module` generator: moving the vocoder moves the generator."""
+
+    def __init__(self, generator: torch.nn.Module, config: SpectrogramConfig) -> None:
+        self.generator = generator
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.device = next(generator.parameters(), torch.empty(0)).device
+
+    def to(self, device: torch.device | str) -> GeneratorVocoder:
+        self.device = torch.device(device)
+        self.generator.to(self.device)
         return self
 
 

@@ -37,6 +37,7 @@ def load_vocoder(name, model, device, progress):
             "delete the folder to download them again, or replace the two files by hand."
         ) from exc
     if os.environ.get(COMPILE_SWITCH, "").strip() in ("1", "true", "yes"):
-        # ~15 % faster on a CPU once compiled, but compiling takes minutes: worth it for long renders only.
+        # About 5 % faster on a 2-core CPU once compiled (bench_bigvgan.py), but compiling takes 40-110 s:
+        # worth it for long renders only.
         generator = torch.compile(generator, dynamic=False)
     return BigVGANVocoder(generator, model_spectrogram_config(model))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from distill.vocoders import SpectrogramConfig, Vocoder, fit_length, resample
+from distill.vocoders import GeneratorVocoder, fit_length, resample
 from distill_vocoder_bigvgan.adapter import TARGET_RATE, adapt_mel
 from distill_vocoder_bigvgan.generator import BigVGANGenerator
 
@@ -47,21 +47,10 @@ def vocode_in_chunks(
     return out / weight.clamp_min(1e-8)
 
 
-class BigVGANVocoder(Vocoder):
+class BigVGANVocoder(GeneratorVocoder):
     """Universal: works for any model's mel through the adapter."""
 
     name = "bigvgan"
-
-    def __init__(self, generator: BigVGANGenerator, config: SpectrogramConfig) -> None:
-        self.generator = generator
-        self.config = config
-        self.sample_rate = config.sample_rate
-        self.device = next(generator.parameters()).device
-
-    def to(self, device: torch.device | str) -> BigVGANVocoder:
-        self.device = torch.device(device)
-        self.generator.to(self.device)
-        return self
 
     @torch.inference_mode()
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:

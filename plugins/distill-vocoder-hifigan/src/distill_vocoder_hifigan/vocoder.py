@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from distill.vocoders import SpectrogramConfig, Vocoder, fit_length
+from distill.vocoders import GeneratorVocoder, fit_length
 from distill_vocoder_hifigan.config import HiFiGANConfig
 from distill_vocoder_hifigan.generator import Generator
 
@@ -19,19 +19,8 @@ def build_generator(config: dict, state_dict: dict[str, torch.Tensor]) -> Genera
     return generator.eval()
 
 
-class HiFiGANVocoder(Vocoder):
+class HiFiGANVocoder(GeneratorVocoder):
     name = "hifigan"
-
-    def __init__(self, generator: Generator, config: SpectrogramConfig) -> None:
-        self.generator = generator
-        self.config = config
-        self.sample_rate = config.sample_rate
-        self.device = torch.device("cpu")
-
-    def to(self, device: torch.device | str) -> HiFiGANVocoder:
-        self.device = torch.device(device)
-        self.generator.to(self.device)
-        return self
 
     @torch.inference_mode()
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
