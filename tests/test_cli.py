@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +169,25 @@ def test_train_vocoder_bad_input(run_cli, trained, tmp_path):
         run_cli("train-vocoder", "--model", trained, "--vocoder", "griffinlim", "--max-steps", "1"),
         "cannot be trained per model",
     )
+
+
+def test_kill_stops_training_like_ctrl_c_and_keeps_the_checkpoint(audio_dir):
+    from distill.training.runner import run_dir
+
+    command = [sys.executable, "-m", "distill.cli.app", "train", str(audio_dir), "--model-name", "long"]
+    process = subprocess.Popen(
+        [*command, "--preset", "demo", "--epochs", "100000"],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    checkpoint = run_dir("long") / "checkpoint.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=60)
+    message = process.stderr.read().decode()
+    assert code == 1, message
+    assert "--resume" in message and "Traceback" not in message
+    assert checkpoint.exists()

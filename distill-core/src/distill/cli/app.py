@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from distill.cli import (  # noqa: F401  (each module registers its commands)
     demo,
@@ -20,13 +24,31 @@ from distill.cli.root import app
 from distill.errors import DistillError
 
 
+@contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
+    """`kill` (SIGTERM) stops a run the way Ctrl-C does, so training keeps its checkpoint.
+
+    This matters for runs started in the background, where the shell ignores Ctrl-C's
+    SIGINT for them and `kill` is the only way to stop them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input exits non-zero with one clear sentence, never a traceback.
 
     Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1).
     """
     try:
-        app(args=argv, prog_name="distill")
+        with _terminate_like_ctrl_c():
+            app(args=argv, prog_name="distill")
     except SystemExit as exc:  # Click ends every run this way, usage errors (2) included
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DistillError as exc:
