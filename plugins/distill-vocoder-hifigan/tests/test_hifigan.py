@@ -163,6 +163,17 @@ def test_auto_skips_hifigan_for_a_model_without_one(model, caplog):
     assert vocoder.name != "hifigan" and "hifigan" not in caplog.text
 
 
+def test_a_bundle_trained_for_log1p_input_is_refused_not_decoded_wrongly(model, tmp_path, caplog):
+    bundled = train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
+    assert bundled.vocoder_config["input_scale"] == "log-magnitude"
+    del bundled.vocoder_config["input_scale"]  # as written before the generator took log-magnitude mels
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", bundled, torch.device("cpu")).name != "hifigan"
+    assert "expects log1p mels" in caplog.text
+    with pytest.raises(DistillError, match=r"older Distill .* train it again with `distill train-vocoder --model kit`"):
+        select_vocoder("hifigan", bundled, torch.device("cpu"))
+
+
 def test_moved_recordings_need_data_option(model, tmp_path):
     model.metadata["dataset"]["root"] = str(tmp_path / "gone")
     with pytest.raises(DistillError, match="point --data at the folder"):

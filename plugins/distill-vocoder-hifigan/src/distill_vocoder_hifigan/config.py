@@ -7,6 +7,11 @@ from typing import Any
 
 from distill.vocoders import SpectrogramConfig
 
+# What the generator's first layer expects (`generator.log_magnitude_mel`). Stored with the
+# weights so a bundle trained for another scale is refused rather than decoded wrongly.
+INPUT_SCALE = "log-magnitude"
+LEGACY_INPUT_SCALE = "log1p"  # bundles written before the field existed
+
 
 def factor_hop(hop: int) -> tuple[int, ...]:
     """Upsampling rates whose product is `hop`, largest first (512 -> 8, 8, 4, 2)."""
@@ -34,6 +39,7 @@ class HiFiGANConfig:
     periods: tuple[int, ...] = (2, 3, 5, 7, 11)
     scales: int = 3
     discriminator_width: int = 1
+    input_scale: str = INPUT_SCALE
 
     def __post_init__(self) -> None:
         self.upsample_rates = tuple(self.upsample_rates)
@@ -62,4 +68,4 @@ class HiFiGANConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HiFiGANConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{"input_scale": LEGACY_INPUT_SCALE, **{k: v for k, v in data.items() if k in known}})

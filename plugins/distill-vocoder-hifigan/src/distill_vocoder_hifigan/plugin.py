@@ -27,8 +27,15 @@ def load_vocoder(name, model, device):
             f"distill train-vocoder --model {model.name}" if model is not None else "distill train-vocoder --model NAME"
         )
         raise VocoderUnavailable(f"{who} has no HiFi-GAN vocoder of its own; train one with `{hint}`.")
+    from distill_vocoder_hifigan.config import INPUT_SCALE, HiFiGANConfig
     from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
 
+    trained_for = HiFiGANConfig.from_dict(model.vocoder_config).input_scale
+    if trained_for != INPUT_SCALE:
+        raise VocoderUnavailable(
+            f"Model '{model.name}' carries a HiFi-GAN from an older Distill that expects {trained_for} mels; "
+            f"train it again with `distill train-vocoder --model {model.name}`."
+        )
     generator = build_generator(model.vocoder_config, model.vocoder_state_dict)
     return HiFiGANVocoder(generator, model_spectrogram_config(model)).to(device)
 
