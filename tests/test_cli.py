@@ -191,3 +191,23 @@ def test_kill_stops_training_like_ctrl_c_and_keeps_the_checkpoint(audio_dir):
     assert code == 1, message
     assert "--resume" in message and "Traceback" not in message
     assert checkpoint.exists()
+
+
+def test_progress_shows_sizes_for_downloads_and_counts_for_everything_else(monkeypatch):
+    import io
+    import re
+
+    from rich.console import Console
+
+    from distill.cli import output
+    from distill.vocoders import Progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(output, "stderr", Console(file=screen, force_terminal=True, width=160))
+    with output.rich_progress() as report:
+        report(Progress("download bigvgan_generator.pt", 3.0 * 2**20, 12.0 * 2**20, unit="bytes"))
+        report(Progress("train", 7, 40, "epoch 7/40"))
+    final_frame = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue()).split("\r")[-1]
+    download, train = (line for line in final_frame.splitlines() if line.strip())
+    assert download.startswith("download") and "3.1/12.6 MB" in download
+    assert train.startswith("train") and "7/40" in train and "MB" not in train and "bytes" not in train

@@ -21,6 +21,7 @@ def test_first_use_downloads_both_files_with_progress_then_uses_the_cache(fake_h
     assert weight_events and weight_events[-1].completed == weight_events[-1].total == len(
         fake_hub.files["bigvgan_generator.pt"]
     )
+    assert {e.unit for e in events} == {"bytes"}
     fake_hub.requests.clear()
     fake_hub.mode = "missing"  # the hub is gone: a cached load must not need it
     vocoder = select_vocoder("bigvgan", None, torch.device("cpu"))

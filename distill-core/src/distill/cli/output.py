@@ -9,7 +9,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
 
 from distill.vocoders.types import Progress as ProgressEvent
 from distill.vocoders.types import ProgressCallback
@@ -28,14 +39,26 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
+class _AmountColumn(ProgressColumn):
+    """Size and speed for byte tasks (downloads), a plain count for everything else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size, self.speed, self.count = DownloadColumn(), TransferSpeedColumn(), MofNCompleteColumn()
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") == "bytes":
+            return Text.assemble(self.size.render(task), " ", self.speed.render(task))
+        return self.count.render(task) if task.total is not None else Text("")
+
+
 @contextmanager
 def rich_progress() -> Iterator[ProgressCallback]:
-    """A `ProgressCallback` drawing one Rich bar per task on stderr (bytes for downloads)."""
+    """A `ProgressCallback` drawing one Rich bar per task on stderr."""
     bars = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        _AmountColumn(),
         TimeRemainingColumn(),
         TextColumn("{task.fields[message]}"),
         console=stderr,
@@ -45,7 +68,7 @@ def rich_progress() -> Iterator[ProgressCallback]:
 
     def report(event: ProgressEvent) -> None:
         if event.task not in tasks:
-            tasks[event.task] = bars.add_task(event.task, total=event.total, message=event.message)
+            tasks[event.task] = bars.add_task(event.task, total=event.total, message=event.message, unit=event.unit)
         bars.update(tasks[event.task], completed=event.completed, total=event.total, message=event.message)
 
     with bars:

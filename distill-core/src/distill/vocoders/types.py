@@ -27,6 +27,7 @@ class Progress:
     total: float | None = None
     message: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    unit: str = ""  # "bytes" lets a progress display show sizes and transfer speed
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -53,7 +53,7 @@ def _progress_class(progress: ProgressCallback | None, filename: str):
             self.received += n or 0
             if progress is not None:
                 total = float(self.total) if self.total else None
-                progress(Progress(f"download {filename}", float(self.received), total))
+                progress(Progress(f"download {filename}", float(self.received), total, unit="bytes"))
             return super().update(n)
 
     return Reporter
