@@ -57,8 +57,9 @@ class FakeHub:
 
     files: dict[str, bytes]
     url: str = ""
-    mode: str = "ok"  # ok | missing | truncated
+    mode: str = "ok"  # ok | missing | truncated | silent (takes the request, never answers)
     requests: list[str] = field(default_factory=list)
+    hang_up: threading.Event = field(default_factory=threading.Event)
 
 
 @pytest.fixture
@@ -71,6 +72,10 @@ def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
         def _headers(self) -> bytes | None:
             hub.requests.append(f"{self.command} {self.path}")
+            if hub.mode == "silent":
+                hub.hang_up.wait(30)
+                self.close_connection = True
+                return None
             name = self.path.split("?")[0].rsplit("/", 1)[-1]
             body = hub.files.get(name)
             if hub.mode == "missing" or body is None or "/resolve/" not in self.path:
@@ -111,5 +116,6 @@ def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "huggingface_hub.constants.HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}"
     )
     yield hub
+    hub.hang_up.set()
     server.shutdown()
     server.server_close()

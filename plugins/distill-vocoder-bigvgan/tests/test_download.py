@@ -9,6 +9,7 @@ import torch
 
 from distill.errors import DistillError
 from distill.vocoders import get_registry, select_vocoder
+from distill_vocoder_bigvgan import download
 from distill_vocoder_bigvgan.download import ensure_weights, is_cached, weights_dir
 
 
@@ -50,6 +51,22 @@ def test_truncated_transfer_never_leaves_a_file_that_looks_whole(fake_hub):
     with pytest.raises(DistillError, match="could not be downloaded"):
         ensure_weights()
     assert not (weights_dir() / "bigvgan_generator.pt").exists()
+
+
+def test_a_hub_that_does_not_answer_is_not_waited_for_on_every_run(fake_hub, monkeypatch):
+    monkeypatch.setattr(download, "METADATA_TIMEOUT_S", 0.5)
+    fake_hub.mode = "silent"
+    with pytest.raises(DistillError, match=r"did not answer within 0.5 s; Distill asks again in 10 min"):
+        ensure_weights()
+    asked = len(fake_hub.requests)
+    assert asked >= 1
+    with pytest.raises(DistillError, match=r"did not answer \d+ s ago; Distill asks again 10 min after that\); place"):
+        ensure_weights()
+    assert len(fake_hub.requests) == asked  # the second run did not wait on the hub
+    fake_hub.mode = "ok"
+    monkeypatch.setattr(download, "QUIET_PERIOD_S", 0.0)  # the quiet period is over
+    ensure_weights()
+    assert is_cached() and not (weights_dir() / download.TIMEOUT_RECORD).exists()
 
 
 def test_server_down_makes_auto_fall_back_to_griffinlim_with_one_warning(caplog, monkeypatch):
