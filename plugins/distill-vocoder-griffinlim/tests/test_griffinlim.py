@@ -40,3 +40,19 @@ def test_reconstruction_keeps_the_spectral_envelope():
     out = GriffinLimVocoder(config).mel_to_waveform(mel, num_samples=wav.shape[-1])
     assert (waveform_to_mel(out, config) - mel).abs().mean() < 0.05
     assert 0.5 < out.abs().max() / wav.abs().max() < 2.0
+
+
+def test_long_inputs_are_vocoded_in_chunks_that_match_one_pass(monkeypatch):
+    from distill_vocoder_griffinlim import vocoder as vocoder_module
+
+    config = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=64)
+    rate = config.sample_rate
+    t = torch.arange(5 * rate) / rate
+    sweep = 0.3 * torch.sin(2 * math.pi * (200 + 300 * t) * t) * (1 + torch.sin(2 * math.pi * 1.5 * t)) / 2
+    mel = waveform_to_mel(sweep[None], config)
+    vocoder = GriffinLimVocoder(config)
+    whole = vocoder.mel_to_waveform(mel)
+    monkeypatch.setattr(vocoder_module, "CHUNK_FRAMES", 150)  # 4 chunks, 3 joints
+    chunked = vocoder.mel_to_waveform(mel)
+    assert chunked.shape == whole.shape
+    assert (chunked - whole).norm() / whole.norm() < 1e-2

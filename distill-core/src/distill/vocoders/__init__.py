@@ -16,6 +16,7 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
+from distill.vocoders.chunked import vocode_with_context
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
@@ -62,6 +63,7 @@ __all__ = [
     "rank_vocoders",
     "resample",
     "select_vocoder",
+    "vocode_with_context",
     "vocoders_dir",
     "waveform_to_mel",
     "write_audio",

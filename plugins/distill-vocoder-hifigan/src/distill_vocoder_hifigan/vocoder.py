@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from distill.vocoders import GeneratorVocoder, fit_length
+from distill.vocoders import GeneratorVocoder, fit_length, vocode_with_context
 from distill_vocoder_hifigan.config import HiFiGANConfig
 from distill_vocoder_hifigan.generator import Generator
 
@@ -26,12 +26,6 @@ class HiFiGANVocoder(GeneratorVocoder):
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`; long inputs in chunks with context cut away."""
         mel = mel.to(self.device).float()
-        hop, frames = self.config.hop_length, mel.shape[-1]
-        pieces = []
-        for start in range(0, frames, CHUNK_FRAMES):
-            stop = min(frames, start + CHUNK_FRAMES)
-            lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, stop + CONTEXT_FRAMES)
-            audio = self.generator(mel[..., lo:hi])
-            pieces.append(audio[:, (start - lo) * hop : (stop - lo) * hop])
-        length = num_samples if num_samples is not None else frames * hop
-        return fit_length(torch.cat(pieces, dim=-1).float(), length)
+        hop = self.config.hop_length
+        audio = vocode_with_context(self.generator, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES)
+        return fit_length(audio.float(), num_samples if num_samples is not None else mel.shape[-1] * hop)
