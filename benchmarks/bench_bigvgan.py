@@ -78,11 +78,12 @@ def speed(folder: Path, seconds: float = 2.0, repeats: int = 3) -> Table:
             if threads == all_threads:
                 models.insert(1, ("ours, torch.compile", compiled))
             times = _best_times(models, mel, repeats)
-            best.update({f"{name} ({threads} thread{'s' * (threads > 1)})": value for name, value in times.items()})
+            label = f"{threads} thread{'s' * (threads > 1)}"
+            best.update({f"{name} ({label})": value for name, value in times.items()})
             ratio = f"{times['ours'] / times['official']:.3f} eager"
             if "ours, torch.compile" in times:
                 ratio += f", {times['ours, torch.compile'] / times['official']:.3f} compiled"
-            ratios.append(f"{threads} thread{'s' * (threads > 1)}: {ratio}")
+            ratios.append(f"{label}: {ratio}")
         torch.set_num_threads(all_threads)
     audio = frames * 512 / 44100
     params = sum(p.numel() for p in ours.parameters())

@@ -30,13 +30,13 @@ def load_vocoder(name, model, device):
     from distill_vocoder_hifigan.config import INPUT_SCALE, HiFiGANConfig
     from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
 
-    trained_for = HiFiGANConfig.from_dict(model.vocoder_config).input_scale
-    if trained_for != INPUT_SCALE:
+    config = HiFiGANConfig.from_dict(model.vocoder_config)
+    if config.input_scale != INPUT_SCALE:
         raise VocoderUnavailable(
-            f"Model '{model.name}' carries a HiFi-GAN from an older Distill that expects {trained_for} mels; "
+            f"Model '{model.name}' carries a HiFi-GAN from an older Distill that expects {config.input_scale} mels; "
             f"train it again with `distill train-vocoder --model {model.name}`."
         )
-    generator = build_generator(model.vocoder_config, model.vocoder_state_dict)
+    generator = build_generator(config, model.vocoder_state_dict)
     return HiFiGANVocoder(generator, model_spectrogram_config(model)).to(device)
 
 

@@ -12,9 +12,9 @@ CHUNK_FRAMES = 2048  # ~22 s per call keeps memory flat for long renders
 CONTEXT_FRAMES = 32
 
 
-def build_generator(config: dict, state_dict: dict[str, torch.Tensor]) -> Generator:
+def build_generator(config: HiFiGANConfig, state_dict: dict[str, torch.Tensor]) -> Generator:
     """An inference generator (weight norm folded) from what the model file stores."""
-    generator = Generator(HiFiGANConfig.from_dict(config), weight_norm=False)
+    generator = Generator(config, weight_norm=False)
     generator.load_state_dict(state_dict)
     return generator.eval()
 
