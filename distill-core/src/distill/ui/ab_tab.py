@@ -35,6 +35,11 @@ def resynthesis_models() -> list[tuple[str, str]]:
     return [("none (default mel settings)", ""), *model_choices()]
 
 
+def chosen_name(asked: str, record: dict) -> str:
+    """`griffinlim (Auto)` when Auto picked it, so two identical players are not a mystery."""
+    return f"{record['vocoder']} (Auto)" if asked == AUTO else record["vocoder"]
+
+
 def skipped_text(record: dict) -> str:
     return "".join(f" Auto skipped {s['vocoder']}: {s['reason']}" for s in record.get("vocoder_skipped") or [])
 
@@ -71,13 +76,14 @@ def render_pair(
         )[0]
         for name in (first, second)
     ]
+    names = [chosen_name(asked, r) for asked, r in zip((first, second), records, strict=True)]
     players = [
-        gr.Audio(value=r["path"], label=f"{side}: {r['vocoder']} — rendered in {r['render_seconds']:.2f} s")
-        for side, r in zip("AB", records, strict=True)
+        gr.Audio(value=r["path"], label=f"{side}: {name} — rendered in {r['render_seconds']:.2f} s")
+        for side, name, r in zip("AB", names, records, strict=True)
     ]
     notes = [
-        f"**{side}: {r['vocoder']}**, {r['render_seconds']:.2f} s.{skipped_text(r)}"
-        for side, r in zip("AB", records, strict=True)
+        f"**{side}: {name}**, rendered in {r['render_seconds']:.2f} s.{skipped_text(r)}"
+        for side, name, r in zip("AB", names, records, strict=True)
     ]
     summary = f"Model **{model.name}**, seed {chosen_seed}, {float(duration):g} s.  \n" + "  \n".join(notes)
     return *players, summary
@@ -108,7 +114,7 @@ def resynthesise_pair(
         [
             {
                 "": side,
-                "vocoder": r["vocoder"],
+                "vocoder": chosen_name(asked, r),
                 "render s": r["render_seconds"],
                 "STFT distance (lower is closer)": r["comparison"]["multires_stft_distance"],
                 "SNR dB (higher is closer)": r["comparison"]["snr_db"],
@@ -116,11 +122,12 @@ def resynthesise_pair(
                 if r["comparison"]["pesq_wb"] is not None
                 else "n/a (pip install pesq)",
             }
-            for side, r in zip("AB", records, strict=True)
+            for side, asked, r in zip("AB", (first, second), records, strict=True)
         ]
     )
     players = [
-        gr.Audio(value=r["path"], label=f"{side}: {r['vocoder']}") for side, r in zip("AB", records, strict=True)
+        gr.Audio(value=r["path"], label=f"{side}: {chosen_name(asked, r)}")
+        for side, asked, r in zip("AB", (first, second), records, strict=True)
     ]
     return *players, gr.Dataframe(table, visible=True)
 
@@ -149,7 +156,7 @@ def build(generate: GenerateTab) -> ABTab:
         "(what `distill vocode` does), measured against the original."
     )
     with gr.Row():
-        recording = gr.Audio(label="Recording", sources=["upload"], type="filepath")
+        recording = gr.Audio(label="Recording", sources=["upload"], type="filepath", elem_id="ab-recording")
         with gr.Column():
             model = gr.Dropdown(resynthesis_models(), value="", label="Model")
             resyn_first = gr.Dropdown(vocoder_choices(), value=AUTO, label="Vocoder A")
@@ -158,7 +165,7 @@ def build(generate: GenerateTab) -> ABTab:
     with gr.Row():
         resyn_a = gr.Audio(label="A", type="filepath", interactive=False)
         resyn_b = gr.Audio(label="B", type="filepath", interactive=False)
-    figures = gr.Dataframe(label="Against the original", interactive=False, visible=False)
+    figures = gr.Dataframe(label="Against the original", interactive=False, visible=False, elem_id="ab-figures")
     resyn_go.click(
         shows_errors(resynthesise_pair), [recording, model, resyn_first, resyn_second], [resyn_a, resyn_b, figures]
     )

@@ -42,7 +42,7 @@ def metric_table(events: list[Progress]) -> pd.DataFrame:
 def make_panels(x_title: str) -> list[gr.LinePlot]:
     """Empty, hidden chart panels, filled by `panel_updates` as figures arrive."""
     return [
-        gr.LinePlot(x="x", y="value", color="metric", x_title=x_title, y_title="", visible=False, height=220)
+        gr.LinePlot(x="x", y="value", color="metric", x_title=x_title, y_title=" ", visible=False, height=220)
         for _ in range(PANELS)
     ]
 
@@ -56,7 +56,17 @@ def panel_updates(events: list[Progress], x_title: str) -> list[gr.LinePlot]:
         if index < len(families):
             name = families[index]
             data = table[table["panel"] == name][["x", "value", "metric"]]
-            updates.append(gr.LinePlot(value=data, title=name.replace("_", " "), x_title=x_title, visible=True))
+            several = data["metric"].nunique() > 1  # a legend only where train and validation share a panel
+            updates.append(
+                gr.LinePlot(
+                    value=data,
+                    title=name.replace("_", " "),
+                    color="metric" if several else None,
+                    x_title=x_title,
+                    x_axis_format="d",
+                    visible=True,
+                )
+            )
         else:
             updates.append(gr.LinePlot(visible=False))
     return updates

@@ -77,7 +77,13 @@ def build() -> DataTab:
             gr.Markdown(f"Uploaded collections are kept in `{collections_dir()}`.")
     summary = gr.Markdown()
     use = gr.Button("Train a model on this folder →", interactive=False)
-    pictures = gr.Gallery(label="A few of the recordings (spectrograms: time →, pitch ↑)", columns=3, height="auto")
+    pictures = gr.Gallery(
+        label="A few of the recordings (spectrograms: time →, pitch ↑)",
+        columns=3,
+        rows=2,
+        height=520,
+        object_fit="contain",
+    )
     skipped = gr.Dataframe(label="Skipped files", headers=["skipped file", "why"], interactive=False, wrap=True)
     outputs = [summary, skipped, pictures, use]
     check.click(shows_errors(check_folder), folder, outputs)

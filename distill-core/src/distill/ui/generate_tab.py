@@ -149,11 +149,19 @@ def vocoder_report(records: list[dict[str, Any]], requested: str) -> str:
     return "\n".join(lines)
 
 
+QUALITY_LABELS = {
+    "peak_dbfs": "peak dBFS",
+    "loudness_lufs": "loudness LUFS",
+    "clipped_samples": "clipped samples",
+    "silent": "near-silent",
+}
+
+
 def quality_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per file: where it went, how it was made and every figure of its quality report."""
     rows = []
     for r in records:
-        quality = {k.replace("_", " "): v for k, v in (r.get("quality") or {}).items()}
+        quality = {QUALITY_LABELS.get(k, k.replace("_", " ")): v for k, v in (r.get("quality") or {}).items()}
         rows.append(
             {
                 "file": Path(r["path"]).name,
