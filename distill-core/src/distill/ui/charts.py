@@ -63,7 +63,6 @@ def panel_updates(events: list[Progress], x_title: str) -> list[gr.LinePlot]:
                     title=name.replace("_", " "),
                     color="metric" if several else None,
                     x_title=x_title,
-                    x_axis_format="d",
                     visible=True,
                 )
             )

@@ -275,7 +275,7 @@ def build() -> GenerateTab:
     with gr.Row():
         players = [gr.Audio(type="filepath", interactive=False, visible=False) for _ in range(PLAYERS)]
     files = gr.File(label="Download", file_count="multiple", interactive=False, visible=False)
-    quality = gr.Dataframe(label="Quality report and history", interactive=False, wrap=True, visible=False)
+    quality = gr.Dataframe(label="Quality report and history", interactive=False, visible=False)
 
     # On page load too: the dropdown starts on the first model, and that is no "change".
     gr.on(

@@ -64,7 +64,9 @@ def models_table() -> pd.DataFrame:
 
 
 def waveform_text(peaks: list[float]) -> str:
-    return "".join(BARS[min(7, int(v * 8))] for v in peaks[::2])
+    """The entry's envelope as block characters, scaled to its own loudest moment (the level is its own column)."""
+    top = max(peaks, default=0.0) or 1.0
+    return "".join(BARS[min(7, int(v / top * 8))] for v in peaks[::2])
 
 
 def history_table() -> pd.DataFrame:

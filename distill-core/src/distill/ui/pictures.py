@@ -1,4 +1,4 @@
-"""Small pictures of sound for the page: a mel spectrogram, and a waveform overview."""
+"""Small pictures of sound for the page: a recording's mel spectrogram."""
 
 from __future__ import annotations
 
@@ -27,12 +27,3 @@ def spectrogram_picture(wav: torch.Tensor, config: SpectrogramConfig, seconds: f
     top = decibels.max()
     levels = ((decibels - (top - 80)) / 80).clamp(0, 1).flip(0).numpy()  # an 80 dB window under the peak
     return colour(levels)
-
-
-def waveform_picture(peaks: list[float], height: int = 48, bar: int = 4) -> np.ndarray:
-    """A history thumbnail (peaks in [0, 1]) as bars, `[height, len(peaks) * bar, 3]`."""
-    picture = np.full((height, max(1, len(peaks)) * bar, 3), 245, dtype=np.uint8)
-    for index, peak in enumerate(peaks):
-        half = max(1, round(min(1.0, peak) * (height // 2)))
-        picture[height // 2 - half : height // 2 + half, index * bar : index * bar + bar - 1] = (90, 60, 160)
-    return picture
