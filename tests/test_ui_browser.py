@@ -199,6 +199,21 @@ def test_generate_with_auto_plays_and_says_which_vocoder_and_why(page, app_home,
     page.screenshot(path=screenshots / "generate.png", full_page=True)
 
 
+def test_two_browser_tabs_generating_at_once_both_finish(browser, app_url):
+    pages = [browser.new_page() for _ in range(2)]
+    for seed, page in enumerate(pages, start=11):
+        page.goto(app_url, wait_until="domcontentloaded")
+        open_tab(page, "Generate")
+        page.get_by_text("Own vocoder: none").wait_for()
+        page.get_by_label("Seconds per sound", exact=True).fill("0.5")
+        page.get_by_label("Seed (blank: a new one each time)", exact=True).fill(str(seed))
+    for page in pages:
+        page.locator("#generate-button").click()
+    for seed, page in enumerate(pages, start=11):
+        page.locator("[data-testid='block-label']", has_text=f"seed {seed} · griffinlim").wait_for()
+        page.close()
+
+
 def test_hifigan_for_a_model_without_one_is_offered_disabled_with_the_reason(page):
     open_tab(page, "Generate")
     page.get_by_text("Own vocoder: none").wait_for()
