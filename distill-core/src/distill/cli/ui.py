@@ -17,6 +17,8 @@ def ui(
     share: bool = typer.Option(False, "--share", help="Also open a public Gradio share link."),
 ) -> None:
     """Open the Distill app in your browser: train, generate, compare vocoders, manage the library."""
+    import distill.ui  # noqa: F401  (sets the environment Gradio reads, before Gradio is imported)
+
     try:
         import gradio  # noqa: F401  (only to tell a missing UI extra in one sentence)
     except ImportError:
