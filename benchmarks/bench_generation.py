@@ -27,6 +27,8 @@ from rich.table import Table
 
 from distill.audio.export import ExportSettings
 from distill.audio.io import load_audio
+from distill.controls.analysis import LatentAnalysis
+from distill.controls.features import mel_features
 from distill.data.discovery import find_audio_files
 from distill.data.synthetic import write_demo_collection
 from distill.inference.render import generate_files
@@ -130,6 +132,40 @@ def bench_collection(name: str, table: Table) -> None:
         f"resynthesis typically is (median {ceiling.nearest_real:.3f}); closest {scores.closest_copy:.3f}."
     )
     spectrograms(out / "spectrograms.png", {"real": pick(real, 8, seed=1), "generated": generated[:8]})
+    slider_effects(model, out / "sliders")
+
+
+def slider_effects(model, folder: Path, seeds: int = 8) -> None:
+    """Does each named slider move its feature in the rendered audio? Low vs high end, same seeds.
+
+    Measured on the Griffin-Lim renders (loudness before peak normalisation, from the gain the
+    quality report records), so it is what a listener gets, not what the VAE decoded.
+    """
+    table = Table("slider", "low end", "high end", "change", title=f"{model.name}: sliders, rendered, {seeds} seeds")
+    config = SpectrogramConfig()
+    for slider in LatentAnalysis.from_dict(model.latent_analysis).sliders:
+        ends = []
+        for value in (slider.minimum, slider.maximum):
+            records = generate_files(
+                model,
+                seeds,
+                EXCERPT_SECONDS,
+                "griffinlim",
+                100,
+                {slider.index: value},
+                ExportSettings(),
+                folder / f"{slider.index}-{value:+g}",
+                torch.device("cpu"),
+            )
+            values = []
+            for r in records:
+                mel = waveform_to_mel(load_audio(Path(r["path"]), RATE)[None], config)
+                feature = slider.name if slider.name in mel_features(mel, config) else "loudness"
+                measured = float(mel_features(mel, config)[feature][0])
+                values.append(measured - r["quality"]["gain_db"] if feature == "loudness" else measured)
+            ends.append(sum(values) / len(values))
+        table.add_row(f"{slider.index} {slider.name}", f"{ends[0]:.3f}", f"{ends[1]:.3f}", f"{ends[1] - ends[0]:+.3f}")
+    console.print(table)
 
 
 def nearest_distances(real_features: torch.Tensor, generated: list[torch.Tensor]) -> list[float]:

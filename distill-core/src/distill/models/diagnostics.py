@@ -50,7 +50,9 @@ class Diagnostics:
             f"{self.recon:.3f} against {self.mean_baseline:.3f} for the mean segment and "
             f"{self.silence_baseline:.3f} for silence"
         )
-        return f"collapsed ({figures})" if self.collapsed else f"healthy ({figures})"
+        if not self.collapsed:
+            return f"healthy ({figures})"
+        return f"collapsed ({figures})" if self.active_units <= 1 else f"not learned ({figures})"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "collapsed": self.collapsed}
