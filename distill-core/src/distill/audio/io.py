@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,19 @@ READABLE_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 WRITABLE_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3"}  # suffix -> libsndfile format
 
 
+def sf_path(path: Path) -> str | bytes:
+    """A path as libsndfile needs it: the file system's own bytes, so names that are not
+    valid UTF-8 (an old archive, a Windows share) open like any other."""
+    return str(path) if os.name == "nt" else os.fsencode(path)
+
+
 def read_audio(path: Path) -> tuple[torch.Tensor, int]:
     """All channels of a file as float32 `[channels, samples]` and its sample rate."""
     path = Path(path)
     if not path.is_file():
         raise DistillError(f"Audio file not found: {path}.")
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        data, rate = sf.read(sf_path(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile's messages vary by format; one sentence is enough
         reason = str(exc).strip().rsplit("': ", 1)[-1].rstrip(".") or type(exc).__name__
         raise DistillError(f"Cannot read audio file {path}: {reason}.") from exc
@@ -41,7 +48,7 @@ def write_audio(path: Path, wav: torch.Tensor, sample_rate: int, subtype: str | 
     data = data[None] if data.dim() == 1 else data
     array = data.T.contiguous().numpy()
     with atomic_path(Path(path)) as tmp:
-        sf.write(str(tmp), array, sample_rate, subtype=subtype, format=_format_for(Path(path)))
+        sf.write(sf_path(tmp), array, sample_rate, subtype=subtype, format=_format_for(Path(path)))
     return Path(path)
 
 

@@ -60,6 +60,8 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         f"Used {dataset['num_files']} files ({dataset['total_seconds']:.1f} s), skipped {len(dataset['skipped'])}; "
         f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}.",
         highlight=False,
+        markup=False,
     )
-    stderr.print(f"Sliders: {', '.join(s['name'] for s in model.latent_analysis['sliders'])}", highlight=False)
+    sliders = ", ".join(s["name"] for s in model.latent_analysis["sliders"])
+    stderr.print(f"Sliders: {sliders}", highlight=False, markup=False)
     return model

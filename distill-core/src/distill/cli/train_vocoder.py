@@ -59,7 +59,9 @@ def train_vocoder(
         "model_overrides": {"discriminator_width": discriminator_width},
     }
     stderr.print(
-        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}", highlight=False
+        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}",
+        highlight=False,
+        markup=False,
     )
     columns = (
         TextColumn("[bold]vocoder"),

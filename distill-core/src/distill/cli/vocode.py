@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -30,6 +31,8 @@ def vocode(
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise DistillError(f"Output suffix '{output.suffix}' is not supported; use .wav, .flac, .ogg or .mp3.")
+    if output.exists() and audio_file.exists() and os.path.samefile(audio_file, output):
+        raise DistillError(f"{output} is the input recording itself; write the resynthesis to another file.")
     model = resolve_model(model_ref) if model_ref else None
     config = model.spectrogram if model else SpectrogramConfig()
     source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download

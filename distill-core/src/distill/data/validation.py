@@ -14,6 +14,7 @@ from distill.errors import DistillError
 
 MIN_SECONDS = 0.02  # a short click is still a drum sound; below this a mel has 1-2 frames
 SILENCE_PEAK = 10 ** (-60 / 20)  # -60 dBFS
+MAX_PEAK = 1000.0  # +60 dBFS: a float file this far beyond full scale is damaged or wrongly scaled
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,23 @@ class Collection:
         }
 
 
+def sample_problem(wav: torch.Tensor) -> str | None:
+    """Why these samples cannot be analysed at all (NaN, infinities, absurd levels), or None."""
+    if not torch.isfinite(wav).all():
+        return "contains NaN or infinite samples"
+    peak = float(wav.abs().max()) if wav.numel() else 0.0
+    if peak > MAX_PEAK:
+        return f"has samples reaching {peak:.3g}, far beyond full scale (1.0), so it is damaged or wrongly scaled"
+    return None
+
+
 def check_waveform(wav: torch.Tensor, sample_rate: int) -> str | None:
     """Why a decoded recording is unusable, or None if it is fine."""
     if wav.numel() == 0:
         return "empty (no audio samples)"
-    if not torch.isfinite(wav).all():
-        return "contains NaN or infinite samples"
+    problem = sample_problem(wav)
+    if problem is not None:
+        return problem
     seconds = wav.numel() / sample_rate
     if seconds < MIN_SECONDS:
         return f"too short ({seconds:.3f} s; at least {MIN_SECONDS:g} s needed)"

@@ -11,6 +11,7 @@ from distill.audio.io import load_audio
 from distill.audio.resampling import resample
 from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
+from distill.data.validation import sample_problem
 from distill.errors import DistillError
 from distill.inference.blending import compatible
 from distill.inference.chunking import chunk_count, overlap_add
@@ -35,6 +36,19 @@ def latent_walk(analysis: LatentAnalysis, sliders: Mapping[int, float], count: i
         walk.append(centre + WALK_SPREAD * spread * offset)
         offset = WALK_CORRELATION * offset + innovation * torch.randn(centre.shape, generator=g)
     return torch.stack(walk)
+
+
+def vocode(vocoder: Vocoder, mel: torch.Tensor, num_samples: int, config: SpectrogramConfig) -> torch.Tensor:
+    """`[B, n_mels, frames] -> [B, num_samples]` through `vocoder`.
+
+    A mel of a few milliseconds is shorter than a vocoder's own STFT window, so it is
+    padded with silence (log1p 0) to a workable length and the result trimmed.
+    """
+    minimum = config.n_fft // config.hop_length + 2
+    if mel.shape[-1] >= minimum:
+        return vocoder.mel_to_waveform(mel, num_samples=num_samples)
+    padded = torch.nn.functional.pad(mel, (0, minimum - mel.shape[-1]))
+    return vocoder.mel_to_waveform(padded, num_samples=minimum * config.hop_length)[..., :num_samples]
 
 
 @torch.inference_mode()
@@ -78,7 +92,7 @@ def generate(
     if blend is not None and compatible(model, blend[0]):
         other, share, _ = blend
         mel = (1 - share) * mel + share * decode_walk(other, mel.shape[-1], seed, {}, device)
-    audio = vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
+    audio = vocode(vocoder, mel[None], num_samples, config)[0].float().cpu()
     if blend is not None and not compatible(model, blend[0]):
         other, share, other_vocoder = blend
         if other_vocoder is None:
@@ -94,6 +108,9 @@ def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.T
     wav = load_audio(Path(audio_path), config.sample_rate)
     if wav.numel() == 0:
         raise DistillError(f"{audio_path} contains no audio.")
+    problem = sample_problem(wav)
+    if problem is not None:
+        raise DistillError(f"{audio_path} cannot be resynthesised: it {problem}.")
     return wav
 
 
@@ -101,4 +118,4 @@ def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.T
 def resynthesise(wav: torch.Tensor, config: SpectrogramConfig, vocoder: Vocoder) -> torch.Tensor:
     """Analysis-resynthesis: `[samples]` through the model's mel and back through `vocoder`."""
     mel = waveform_to_mel(wav[None], config)
-    return vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0].float().cpu()
+    return vocode(vocoder, mel, wav.numel(), config)[0].float().cpu()

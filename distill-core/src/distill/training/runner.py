@@ -6,26 +6,27 @@ and `resume=True` continues bit-for-bit where the last checkpoint left off.
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.controls.analysis import analyse_latents
 from distill.data.segmenting import collection_segments
-from distill.data.validation import load_collection
+from distill.data.validation import Collection, load_collection
 from distill.errors import DistillError
 from distill.fileio import atomic_path
+from distill.library.catalog import model_lock
 from distill.models.format import SUFFIX, DistillModel, save_model
 from distill.models.vae import VAE, VAEConfig
 from distill.paths import data_dir, models_dir
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_by_recording
 from distill.training.presets import TrainingPreset, choose_preset
+from distill.names import check_name
 from distill.vocoders.types import Progress, ProgressCallback
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
 class TrainingCancelled(DistillError):
@@ -33,21 +34,27 @@ class TrainingCancelled(DistillError):
 
 
 def model_path(name: str) -> Path:
-    if not NAME_PATTERN.match(name):
-        raise DistillError(
-            f"Model name '{name}' is not allowed; use up to 64 letters, digits, spaces, '.', '_' or '-'."
-        )
+    check_name(name, "Model name")
+    if name.lower().endswith(SUFFIX):
+        raise DistillError(f"Model name '{name}' would be read as a file path; leave out '{SUFFIX}'.")
     return models_dir() / f"{name}{SUFFIX}"
 
 
 def run_dir(name: str) -> Path:
-    return data_dir() / "runs" / name
+    return data_dir() / "runs" / check_name(name, "Model name")
 
 
-def _save_checkpoint(path: Path, state: TrainingState, preset: TrainingPreset) -> None:
+def _recordings(collection: Collection) -> dict[str, Any]:
+    """What a checkpoint remembers of its data, so --resume refuses other recordings."""
+    summary = collection.summary()
+    return {"root": summary["root"], "files": summary["files"]}
+
+
+def _save_checkpoint(path: Path, state: TrainingState, preset: TrainingPreset, collection: Collection) -> None:
     payload = {
         "epoch": state.epoch,
         "preset": preset.to_dict(),
+        "data": _recordings(collection),
         "vae": state.vae.state_dict(),
         "optimizer": state.optimizer.state_dict(),
         "generator": state.generator.get_state(),
@@ -58,19 +65,68 @@ def _save_checkpoint(path: Path, state: TrainingState, preset: TrainingPreset) -
         torch.save(payload, tmp)
 
 
-def _restore(path: Path, state: TrainingState) -> None:
+def _restore(path: Path, state: TrainingState, preset: TrainingPreset, collection: Collection) -> None:
+    """Continue from `path`; one sentence if it is damaged or was made with other settings or data."""
     if not path.is_file():
         raise DistillError(f"Nothing to resume: no checkpoint at {path}.")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    state.vae.load_state_dict(payload["vae"])
-    state.optimizer.load_state_dict(payload["optimizer"])
-    state.generator.set_state(payload["generator"])
-    torch.set_rng_state(payload["torch_rng"])
-    state.epoch = payload["epoch"]
-    state.history = [EpochStats(**h) for h in payload["history"]]
+    restart = "start again without --resume (add --force to replace an existing model)"
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        made_with = {k: v for k, v in payload["preset"].items() if k != "epochs"}
+        data = payload.get("data")
+    except Exception as exc:
+        raise DistillError(f"The checkpoint {path} is damaged; {restart}.") from exc
+    if made_with != {k: v for k, v in preset.to_dict().items() if k != "epochs"}:
+        raise DistillError(
+            f"The checkpoint {path} was made with the '{made_with.get('name')}' preset or other training settings; "
+            f"resume with the same --preset, or {restart}."
+        )
+    if data is not None and data != _recordings(collection):
+        raise DistillError(
+            f"The checkpoint {path} was made on other recordings ({data.get('root')}, {len(data.get('files', []))} "
+            f"files); resume with that folder, or {restart}."
+        )
+    try:
+        state.vae.load_state_dict(payload["vae"])
+        state.optimizer.load_state_dict(payload["optimizer"])
+        state.generator.set_state(payload["generator"])
+        torch.set_rng_state(payload["torch_rng"])
+        state.epoch = int(payload["epoch"])
+        state.history = [EpochStats(**h) for h in payload["history"]]
+    except Exception as exc:
+        raise DistillError(f"The checkpoint {path} does not fit this model's settings or is damaged; {restart}.") from exc
 
 
-def train_model(
+def _check_finite(stats: EpochStats, name: str) -> None:
+    """Stop before a diverged epoch is checkpointed: a NaN model is never saved."""
+    if not math.isfinite(stats.train_loss):
+        raise DistillError(
+            f"Training of '{name}' diverged in epoch {stats.epoch} (the loss is not a number); nothing of that epoch "
+            "was saved. Check the recordings for extreme levels, or train again with another --preset."
+        )
+
+
+def _remove_run_dir(folder: Path) -> None:
+    """A finished run leaves no empty folders behind."""
+    for empty in (folder, folder.parent):
+        try:
+            empty.rmdir()
+        except OSError:
+            return
+
+
+def train_model(data_path: Path, name: str, **options: Any) -> DistillModel:
+    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`.
+
+    The name is held (a lock on its model file) for the whole run, so a second run of the
+    same name, a delete or a vocoder's save fails at once with one sentence instead of
+    one silently replacing the other. `options`: see `_train`.
+    """
+    with model_lock(model_path(name), wait=0):
+        return _train(data_path, name, **options)
+
+
+def _train(
     data_path: Path,
     name: str,
     *,
@@ -83,7 +139,7 @@ def train_model(
     vae_config: VAEConfig | None = None,
     spectrogram: SpectrogramConfig | None = None,
 ) -> DistillModel:
-    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`."""
+    """The training run itself, with the name held."""
     target = model_path(name)
     if target.exists() and not (overwrite or resume):
         raise DistillError(f"A model called '{name}' already exists; pick another name or pass --force.")
@@ -102,7 +158,7 @@ def train_model(
     state = TrainingState(vae, optimizer, torch.Generator().manual_seed(chosen.seed))
     checkpoint = run_dir(name) / "checkpoint.pt"
     if resume:
-        _restore(checkpoint, state)
+        _restore(checkpoint, state, chosen, collection)
 
     def report(stats: EpochStats | None, step: int = 0, steps: int = 1) -> None:
         if progress is None:
@@ -116,7 +172,8 @@ def train_model(
     try:
         while state.epoch < chosen.epochs:
             stats = run_epoch(state, train, slack[train_idx], val, chosen, on_step=lambda s, n: report(None, s, n))
-            _save_checkpoint(checkpoint, state, chosen)
+            _check_finite(stats, name)
+            _save_checkpoint(checkpoint, state, chosen, collection)
             report(stats)
     except KeyboardInterrupt:
         raise TrainingCancelled(
@@ -143,4 +200,5 @@ def train_model(
     )
     save_model(model, target)
     checkpoint.unlink(missing_ok=True)
+    _remove_run_dir(checkpoint.parent)
     return model

@@ -48,6 +48,21 @@ def load_named(
     return vocoder.to(device)
 
 
+def _warn_if_own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> None:
+    """A model that carries its own vocoder whose plugin is missing or broken is said so, not silently swapped."""
+    own = getattr(model, "vocoder_type", None)
+    if own is None or getattr(model, "vocoder_state_dict", None) is None or own in ranking:
+        return
+    record = registry.record(own)
+    why = "is not installed" if record is None else f"is broken ({record.error})" if record.status != "ok" else "declined it"
+    log.warning(
+        "Model '%s' carries its own '%s' vocoder, but that plugin %s; using another vocoder.",
+        getattr(model, "name", "?"),
+        own,
+        why,
+    )
+
+
 def select_vocoder(
     requested: str,
     model: object,
@@ -64,6 +79,7 @@ def select_vocoder(
     if requested != AUTO:
         return load_named(requested, model, device, registry, progress)
     ranking = rank_vocoders(model, registry)
+    _warn_if_own_vocoder_unusable(model, ranking, registry)
     reasons = []
     for position, name in enumerate(ranking):
         try:
