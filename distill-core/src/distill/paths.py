@@ -15,7 +15,7 @@ def _make_folder(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        problem = "it is a file, not a folder" if path.is_file() else (exc.strerror or str(exc)).lower()
+        problem = "it is a file, not a folder" if path.is_file() else exc.strerror or str(exc)
         raise DistillError(
             f"Distill cannot use {path} for its data ({problem}); point DISTILL_HOME at a folder it can write."
         ) from exc

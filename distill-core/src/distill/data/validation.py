@@ -32,12 +32,13 @@ class Collection:
     root: Path
     sample_rate: int
     files: list[Path] = field(default_factory=list)
-    waveforms: list[torch.Tensor] = field(default_factory=list)
+    waveforms: list[torch.Tensor] = field(default_factory=list)  # may be released once segmented
     skipped: list[SkippedFile] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # samples per file, kept when the audio is released
 
     @property
     def total_seconds(self) -> float:
-        return sum(w.numel() for w in self.waveforms) / self.sample_rate
+        return sum(self.lengths) / self.sample_rate
 
     def summary(self) -> dict:
         """What the model file records about its training data."""
@@ -92,6 +93,7 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
             continue
         collection.files.append(path)
         collection.waveforms.append(wav)
+        collection.lengths.append(wav.numel())
     if not collection.files:
         found = len(collection.skipped)
         raise DistillError(

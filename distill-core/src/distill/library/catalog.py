@@ -73,7 +73,8 @@ def resolve_model(ref: str) -> DistillModel:
     path = Path(ref).expanduser()
     if path.is_file():
         return load_model(path)
-    models = _library_models()
+    scan = scan_library()
+    models = scan.models
     if path.suffix == SUFFIX and not any(ref == m.name for m in models):
         return load_model(path)  # "Model file not found: ..."
     for model in models:
@@ -82,6 +83,9 @@ def resolve_model(ref: str) -> DistillModel:
     matches = [m for m in models if len(ref) >= 4 and m.id.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
+    for unusable, reason in scan.unreadable:
+        if unusable.stem == ref:  # its file is there but damaged: say why, not "unknown"
+            raise DistillError(reason)
     names = ", ".join(m.name for m in models) or "none yet; train one with `distill train`"
     raise DistillError(f"Unknown model '{ref}'; available models: {names}.")
 

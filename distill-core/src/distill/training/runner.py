@@ -148,6 +148,7 @@ def _train(
     chosen = choose_preset(preset, len(collection.files), epochs)
     arch = vae_config or VAEConfig(**{**chosen.vae.to_dict(), "n_mels": config.n_mels})
     segments, owners, slack = collection_segments(collection.waveforms, config, arch.segment_frames)
+    collection.waveforms.clear()  # the segments are all training needs: an hour of audio is 690 MB
     train_idx, val_idx = split_by_recording(owners, chosen.validation_fraction, chosen.seed)
     device = torch.device(device)
     train, val = segments[train_idx].to(device), segments[val_idx].to(device)
