@@ -39,7 +39,9 @@ def limited_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     def make(kind: str, size: int = 64 * 1024, fill: bool = True, name: str = "fs") -> Path:
         folder = tmp_path / name
         folder.mkdir()
-        mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+        mount = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+        )
         if mount.returncode != 0:
             return _injected(folder, kind, monkeypatch)
         mounted.append(folder)

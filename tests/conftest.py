@@ -60,7 +60,9 @@ def tiny_kit_file(tmp_path_factory: pytest.TempPathFactory, audio_dir: Path) -> 
     home = tmp_path_factory.mktemp("kit-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DISTILL_HOME", str(home))
-        model = train_model(audio_dir, "kit", epochs=1, vae_config=VAEConfig(latent_dim=8, channels=(8, 16), segment_frames=32))
+        model = train_model(
+            audio_dir, "kit", epochs=1, vae_config=VAEConfig(latent_dim=8, channels=(8, 16), segment_frames=32)
+        )
     return model.path
 
 

@@ -21,11 +21,16 @@ def _env() -> dict[str, str]:
     """This test's environment (its own DISTILL_HOME), one torch thread per child."""
     return {**os.environ, "OMP_NUM_THREADS": "1"}
 
+
 # Trains a tiny model called argv[2] on the folder argv[1], dying by SIGKILL at the model file's rename.
 TRAINING_KILLED_AT_RENAME = """
 import os, signal, sys
 replace = os.replace
-os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL) if str(dst).endswith(".distill") else replace(src, dst)
+def die_at_the_model(src, dst):
+    if str(dst).endswith(".distill"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    replace(src, dst)
+os.replace = die_at_the_model
 from distill.models.vae import VAEConfig
 from distill.training.runner import train_model
 train_model(sys.argv[1], sys.argv[2], epochs=1, vae_config=VAEConfig(latent_dim=8, channels=(8, 16), segment_frames=32))
@@ -157,9 +162,9 @@ def test_a_model_killed_before_its_rename_is_not_listed_or_picked(run_cli, audio
 
 @pytest.mark.parametrize("moment", ["write", "rename"])
 def test_a_history_entry_killed_mid_write_breaks_nothing(run_cli, distill_home, moment):
-    from distill.library import history
-
     import torch
+
+    from distill.library import history
 
     history.record({"model": "kit", "seed": 1}, torch.zeros(8))
     killed = subprocess.run([sys.executable, "-c", HISTORY_KILLED, moment], env=_env(), capture_output=True)
@@ -226,7 +231,10 @@ def test_train_vocoder_never_reverts_a_retrained_or_deleted_model(run_cli, kit, 
     assert "was retrained, replaced or deleted while its vocoder trained" in message and "Traceback" not in message
     assert run_cli("model", "list", "--json").json() == after
     if meanwhile == "retrain":
-        assert after[0]["vocoder"] is None and after[0]["id"] == json.loads(run_cli("model", "info", "kit", "--json").stdout)["id"]
+        assert (
+            after[0]["vocoder"] is None
+            and after[0]["id"] == json.loads(run_cli("model", "info", "kit", "--json").stdout)["id"]
+        )
 
 
 def test_two_processes_saving_presets_lose_none(kit, tmp_path):

@@ -103,7 +103,9 @@ def test_seeds_out_of_range_are_refused_before_any_file(run_cli, kit, tmp_path, 
 
 
 def test_the_largest_seed_works(run_cli, kit, tmp_path):
-    result = run_cli("generate", "kit", "-d", "0.2", "--seed", str(2**64 - 1), *GRIFFINLIM, "--output-dir", str(tmp_path))
+    result = run_cli(
+        "generate", "kit", "-d", "0.2", "--seed", str(2**64 - 1), *GRIFFINLIM, "--output-dir", str(tmp_path)
+    )
     assert result.code == 0, result.stderr
 
 

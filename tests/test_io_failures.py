@@ -48,11 +48,18 @@ def test_generate_with_the_data_home_on_a_full_disk_keeps_no_unrecorded_file(
 
 def test_room_for_the_audio_but_not_its_sidecar_keeps_nothing(run_cli, kit, limited_folder, tmp_path):
     probe = tmp_path / "probe"
-    assert run_cli("generate", "kit", "-d", "0.5", "--seed", "3", "--vocoder", "griffinlim", "--output-dir", str(probe)).code == 0
+    assert (
+        run_cli(
+            "generate", "kit", "-d", "0.5", "--seed", "3", "--vocoder", "griffinlim", "--output-dir", str(probe)
+        ).code
+        == 0
+    )
     audio_bytes = next(probe.glob("*.wav")).stat().st_size
     pages = math.ceil(audio_bytes / 4096)
     folder = limited_folder("full", size=pages * 4096, fill=False)
-    result = run_cli("generate", "kit", "-d", "0.5", "--seed", "3", "--vocoder", "griffinlim", "--output-dir", str(folder))
+    result = run_cli(
+        "generate", "kit", "-d", "0.5", "--seed", "3", "--vocoder", "griffinlim", "--output-dir", str(folder)
+    )
     _one_sentence(result, "No space left on device")
     assert list(folder.iterdir()) == []
     assert len(run_cli("history", "list", "--json").json()) == 1  # the probe's only
@@ -64,7 +71,10 @@ def test_a_read_only_or_immutable_data_home(run_cli, kit, limited_folder, monkey
     home = limited_folder(kind, name="home")
     monkeypatch.setenv("DISTILL_HOME", str(home))
     _one_sentence(run_cli("preset", "save", str(model), "warm", "--slider", "0:0.5"), problem)
-    _one_sentence(run_cli("generate", str(model), "-d", "0.2", "--vocoder", "griffinlim", "--output-dir", str(tmp_path / "out")), problem)
+    _one_sentence(
+        run_cli("generate", str(model), "-d", "0.2", "--vocoder", "griffinlim", "--output-dir", str(tmp_path / "out")),
+        problem,
+    )
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -91,7 +101,9 @@ def test_output_folders_with_brackets_are_printed_as_they_are(run_cli, kit, tmp_
 def _in_a_process(*argv: str | bytes) -> subprocess.CompletedProcess:
     """The CLI as a real process, with byte output, so names that are not UTF-8 reach a real terminal stream."""
     code = "import sys; from distill.cli.app import main; sys.exit(main())"
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
 
 
 def test_a_non_utf8_output_path(kit, tmp_path):

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,9 +100,9 @@ def test_full_disk_is_one_sentence_and_leaves_nothing(limited_folder):
     before = sorted(p.name for p in folder.iterdir())
     with pytest.raises(DistillError, match=r"Cannot write .*entry\.json: No space left on device\.$"):
         write_text_atomic(folder / "entry.json", "x" * 100_000)
-    with pytest.raises(DistillError, match=r"Cannot write .*model\.distill: No space left on device\.$"):
-        with atomic_path(folder / "model.distill") as tmp:
-            torch.save({"weights": torch.zeros(100_000)}, tmp)
+    full = r"Cannot write .*model\.distill: No space left on device\.$"
+    with pytest.raises(DistillError, match=full), atomic_path(folder / "model.distill") as tmp:
+        torch.save({"weights": torch.zeros(100_000)}, tmp)
     with pytest.raises(DistillError, match=r"Cannot write .*take\.wav: No space left on device\.$"):
         write_audio(folder / "take.wav", torch.from_numpy(np.zeros(100_000, dtype=np.float32)), 48000)
     assert sorted(p.name for p in folder.iterdir()) == before

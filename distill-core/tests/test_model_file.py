@@ -11,7 +11,6 @@ from distill.errors import DistillError
 from distill.models.format import FORMAT_VERSION, DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
 
-
 TINY = VAEConfig(n_mels=128, segment_frames=8, latent_dim=2, channels=(2,))
 
 

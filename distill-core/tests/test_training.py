@@ -7,6 +7,7 @@ import torch
 
 from distill.errors import DistillError
 from distill.models.format import load_model
+from distill.paths import data_dir
 from distill.training.presets import choose_preset
 from distill.training.runner import TrainingCancelled, train_model
 from distill.vocoders.types import Progress
@@ -54,6 +55,7 @@ def test_interrupted_training_resumes_to_the_same_weights(collection_dir):
     assert resumed.metadata["epochs"] == 4
     for key, value in straight.vae_state_dict.items():
         assert torch.equal(value, resumed.vae_state_dict[key]), key
+    assert not (data_dir() / "runs").exists()  # finished runs leave no checkpoint and no empty folder
 
 
 def test_resume_without_checkpoint_is_one_sentence(collection_dir):

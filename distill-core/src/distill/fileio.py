@@ -182,8 +182,11 @@ def file_lock(target: Path, busy_message: str, wait: float = 10.0) -> Iterator[N
     kernel releases the lock if the process dies, so a killed holder never blocks anyone.
     The lock file is removed on release; a waiter that locked a file just removed retries.
     """
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # not POSIX (Windows): no cross-process lock, as before locks existed
+        yield
+        return
     path = lock_path(target)
     deadline = time.monotonic() + wait
     while True:

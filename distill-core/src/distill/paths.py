@@ -25,7 +25,9 @@ def _make_folder(path: Path) -> Path:
 def data_dir() -> Path:
     """The root of everything Distill stores; created on first use."""
     root = os.environ.get("DISTILL_HOME")
-    return _make_folder(Path(root).expanduser() if root else Path(platformdirs.user_data_dir("distill", appauthor=False)))
+    return _make_folder(
+        Path(root).expanduser() if root else Path(platformdirs.user_data_dir("distill", appauthor=False))
+    )
 
 
 def _subdir(name: str) -> Path:

@@ -75,7 +75,12 @@ def export_audio(
         with (
             atomic_path(path) as tmp,
             sf.SoundFile(
-                sf_path(tmp), "w", settings.sample_rate, data.shape[0], settings.subtype, format=FORMATS[settings.format]
+                sf_path(tmp),
+                "w",
+                settings.sample_rate,
+                data.shape[0],
+                settings.subtype,
+                format=FORMATS[settings.format],
             ) as out,
         ):
             out.title = str(tags.get("title", path.stem))

@@ -49,10 +49,12 @@ def resample(wav: torch.Tensor, orig_freq: int, new_freq: int) -> torch.Tensor:
     if periods <= 2 * step:
         return _resample_once(wav, o, n)
     context = math.ceil(LOWPASS_WIDTH / (ROLLOFF * min(o, n))) + 1
-    pieces = []
+    total = math.ceil(n * length / o)
+    result = wav.new_empty((*wav.shape[:-1], total))  # filled in place: no second copy from concatenating
     for first in range(0, periods, step):
         stop = min(first + step, periods)
         start = max(0, first - context)
         out = _resample_once(wav[..., start * o : min(length, (stop + context) * o)], o, n)
-        pieces.append(out[..., (first - start) * n : (stop - start) * n])
-    return torch.cat(pieces, dim=-1)[..., : math.ceil(n * length / o)]
+        piece = out[..., (first - start) * n : (stop - start) * n][..., : max(0, total - first * n)]
+        result[..., first * n : first * n + piece.shape[-1]] = piece
+    return result

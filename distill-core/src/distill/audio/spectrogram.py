@@ -100,11 +100,11 @@ def waveform_to_mel(wav: torch.Tensor, config: SpectrogramConfig) -> torch.Tenso
     if frames <= CHUNK_FRAMES:
         return torch.log1p(_mel_transform(config, str(wav.device))(wav))
     transform = _mel_transform(config, str(wav.device), center=False)
-    chunks = [
-        torch.log1p(transform(_covering_samples(wav, config, first, min(first + CHUNK_FRAMES, frames))))
-        for first in range(0, frames, CHUNK_FRAMES)
-    ]
-    return torch.cat(chunks, dim=-1)
+    mel = wav.new_empty((*wav.shape[:-1], config.n_mels, frames))
+    for first in range(0, frames, CHUNK_FRAMES):
+        stop = min(first + CHUNK_FRAMES, frames)
+        mel[..., first:stop] = torch.log1p(transform(_covering_samples(wav, config, first, stop)))
+    return mel
 
 
 def mel_to_power(mel: torch.Tensor) -> torch.Tensor:

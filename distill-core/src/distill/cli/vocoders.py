@@ -23,5 +23,7 @@ def list_vocoders(json_output: bool = typer.Option(False, "--json", help="Print 
     table = Table("name", "distribution", "version", "status", "error")
     for r in records:
         status = "[green]ok[/]" if r.status == "ok" else "[red]broken[/]"
-        table.add_row(plain(r.name), plain(r.distribution or "-"), plain(r.version or "-"), status, plain(r.error or ""))
+        table.add_row(
+            plain(r.name), plain(r.distribution or "-"), plain(r.version or "-"), status, plain(r.error or "")
+        )
     stdout_console().print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,11 +53,19 @@ class Collection:
         }
 
 
+def peak_level(wav: torch.Tensor) -> float:
+    """The largest |sample| (NaN if any sample is NaN), without a copy of the signal."""
+    if wav.numel() == 0:
+        return 0.0
+    low, high = torch.aminmax(wav)
+    return max(-float(low), float(high)) if not (low.isnan() or high.isnan()) else float("nan")
+
+
 def sample_problem(wav: torch.Tensor) -> str | None:
     """Why these samples cannot be analysed at all (NaN, infinities, absurd levels), or None."""
-    if not torch.isfinite(wav).all():
+    peak = peak_level(wav)
+    if not math.isfinite(peak):
         return "contains NaN or infinite samples"
-    peak = float(wav.abs().max()) if wav.numel() else 0.0
     if peak > MAX_PEAK:
         return f"has samples reaching {peak:.3g}, far beyond full scale (1.0), so it is damaged or wrongly scaled"
     return None
@@ -72,7 +81,7 @@ def check_waveform(wav: torch.Tensor, sample_rate: int) -> str | None:
     seconds = wav.numel() / sample_rate
     if seconds < MIN_SECONDS:
         return f"too short ({seconds:.3f} s; at least {MIN_SECONDS:g} s needed)"
-    if wav.abs().max() < SILENCE_PEAK:
+    if peak_level(wav) < SILENCE_PEAK:
         return "silent (peak below -60 dBFS)"
     return None
 

@@ -110,6 +110,8 @@ def delete_model(ref: str | DistillModel) -> DistillModel:
     if model.path is not None:
         with model_lock(model.path, wait=0):
             if model.identity is not None and file_identity(model.path) != model.identity:
-                raise DistillError(f"The model file {model.path} changed while it was being deleted; nothing was deleted.")
+                raise DistillError(
+                    f"The model file {model.path} changed while it was being deleted; nothing was deleted."
+                )
             model.path.unlink(missing_ok=True)
     return model

@@ -18,7 +18,7 @@ import torch
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 from distill.fileio import FileIdentity, atomic_path, file_identity
-from distill.models.schema import validate_payload, version_problem
+from distill.models.schema import payload_problem, validate_payload, version_problem
 from distill.names import check_name
 
 FORMAT_TAG = "distill-model"
@@ -85,11 +85,18 @@ class DistillModel:
 
 
 def save_model(model: DistillModel, path: Path) -> Path:
-    """Write `model` to `path` atomically: a failure leaves any previous file intact."""
+    """Write `model` to `path` atomically: a failure leaves any previous file intact.
+
+    The payload passes the same checks as a loaded one first: Distill never writes a
+    model file (NaN weights, an unsafe name) that it would refuse to read.
+    """
     path = Path(path)
     check_name(model.name, "Model name")
     check_name(model.id, "Model id")
     payload = model.to_payload()
+    problem = payload_problem(payload)
+    if problem is not None:
+        raise DistillError(f"Model '{model.name}' was not saved: {problem}.")
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     model.metadata = payload["metadata"]

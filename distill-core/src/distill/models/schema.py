@@ -60,9 +60,7 @@ def version_problem(version: object) -> str | None:
 
 def _check_identity(payload: Mapping[str, Any]) -> None:
     for key in ("name", "id"):
-        _require(
-            is_safe_name(payload.get(key)), f"its stored {key} {shown(payload.get(key))} is not a safe file name"
-        )
+        _require(is_safe_name(payload.get(key)), f"its stored {key} {shown(payload.get(key))} is not a safe file name")
 
 
 def _check_spectrogram(data: object) -> SpectrogramConfig:
@@ -71,11 +69,15 @@ def _check_spectrogram(data: object) -> SpectrogramConfig:
         config = SpectrogramConfig.from_dict(data)
     except TypeError as exc:
         raise PayloadProblem("its spectrogram settings are incomplete") from exc
-    _require(_is_int(config.sample_rate, 1000, MAX_SAMPLE_RATE), f"its sample rate {shown(config.sample_rate)} is not usable")
+    _require(
+        _is_int(config.sample_rate, 1000, MAX_SAMPLE_RATE), f"its sample rate {shown(config.sample_rate)} is not usable"
+    )
     _require(_is_int(config.n_fft, 16, MAX_N_FFT), f"its FFT size {shown(config.n_fft)} is not usable")
     _require(_is_int(config.hop_length, 1, config.n_fft), f"its hop length {shown(config.hop_length)} is not usable")
     _require(_is_int(config.n_mels, 1, MAX_N_MELS), f"its mel band count {shown(config.n_mels)} is not usable")
-    _require(_is_number(config.f_min) and config.f_min >= 0, f"its lowest frequency {shown(config.f_min)} is not usable")
+    _require(
+        _is_number(config.f_min) and config.f_min >= 0, f"its lowest frequency {shown(config.f_min)} is not usable"
+    )
     _require(
         config.f_max is None or (_is_number(config.f_max) and config.f_min < config.f_max <= config.sample_rate / 2),
         f"its highest frequency {shown(config.f_max)} is not usable",
@@ -167,7 +169,10 @@ def _check_metadata(payload: Mapping[str, Any]) -> None:
     dataset = dataset or {}
     _require(
         (dataset.get("root") is None or isinstance(dataset["root"], str))
-        and (dataset.get("files") is None or (isinstance(dataset["files"], list) and all(isinstance(f, str) for f in dataset["files"])))
+        and (
+            dataset.get("files") is None
+            or (isinstance(dataset["files"], list) and all(isinstance(f, str) for f in dataset["files"]))
+        )
         and (dataset.get("num_files") is None or _is_int(dataset["num_files"], 0, 2**31)),
         "its dataset summary is damaged",
     )

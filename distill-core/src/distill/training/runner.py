@@ -22,10 +22,10 @@ from distill.fileio import atomic_path
 from distill.library.catalog import model_lock
 from distill.models.format import SUFFIX, DistillModel, save_model
 from distill.models.vae import VAE, VAEConfig
+from distill.names import check_name
 from distill.paths import data_dir, models_dir
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_by_recording
 from distill.training.presets import TrainingPreset, choose_preset
-from distill.names import check_name
 from distill.vocoders.types import Progress, ProgressCallback
 
 
@@ -94,7 +94,9 @@ def _restore(path: Path, state: TrainingState, preset: TrainingPreset, collectio
         state.epoch = int(payload["epoch"])
         state.history = [EpochStats(**h) for h in payload["history"]]
     except Exception as exc:
-        raise DistillError(f"The checkpoint {path} does not fit this model's settings or is damaged; {restart}.") from exc
+        raise DistillError(
+            f"The checkpoint {path} does not fit this model's settings or is damaged; {restart}."
+        ) from exc
 
 
 def _check_finite(stats: EpochStats, name: str) -> None:

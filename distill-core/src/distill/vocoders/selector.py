@@ -54,7 +54,13 @@ def _warn_if_own_vocoder_unusable(model: object, ranking: list[str], registry: V
     if own is None or getattr(model, "vocoder_state_dict", None) is None or own in ranking:
         return
     record = registry.record(own)
-    why = "is not installed" if record is None else f"is broken ({record.error})" if record.status != "ok" else "declined it"
+    why = (
+        "is not installed"
+        if record is None
+        else f"is broken ({record.error})"
+        if record.status != "ok"
+        else "declined it"
+    )
     log.warning(
         "Model '%s' carries its own '%s' vocoder, but that plugin %s; using another vocoder.",
         getattr(model, "name", "?"),
