@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from distill.audio.io import load_audio
+from distill.audio.io import read_mono
+from distill.audio.resampling import resample
 from distill.data.discovery import find_audio_files
 from distill.errors import DistillError
 
@@ -36,6 +37,7 @@ class Collection:
     waveforms: list[torch.Tensor] = field(default_factory=list)  # may be released once segmented
     skipped: list[SkippedFile] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)  # samples per file, kept when the audio is released
+    source_rates: list[int] = field(default_factory=list)  # each used file's own sample rate
 
     @property
     def total_seconds(self) -> float:
@@ -50,6 +52,7 @@ class Collection:
             "num_files": len(self.files),
             "total_seconds": round(self.total_seconds, 3),
             "sample_rate": self.sample_rate,
+            "source_rates": {str(rate): self.source_rates.count(rate) for rate in sorted(set(self.source_rates))},
         }
 
 
@@ -92,10 +95,11 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
     collection = Collection(root=root, sample_rate=sample_rate)
     for path in find_audio_files(root):
         try:
-            wav = load_audio(path, sample_rate)
+            mono, rate = read_mono(path)
+            wav = resample(mono, rate, sample_rate)
             reason = check_waveform(wav, sample_rate)
         except DistillError as exc:
-            wav, reason = None, f"unreadable ({str(exc).rstrip('.')})"
+            wav, rate, reason = None, None, f"unreadable ({str(exc).rstrip('.')})"
         if reason is not None:
             collection.skipped.append(SkippedFile(path, reason))
             log.warning("Skipped %s: %s", path.relative_to(root), reason)
@@ -103,6 +107,7 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
         collection.files.append(path)
         collection.waveforms.append(wav)
         collection.lengths.append(wav.numel())
+        collection.source_rates.append(rate)
     if not collection.files:
         found = len(collection.skipped)
         raise DistillError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import torch
 
@@ -48,11 +49,11 @@ def load_named(
     return vocoder.to(device)
 
 
-def _warn_if_own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> None:
-    """A model that carries its own vocoder whose plugin is missing or broken is said so, not silently swapped."""
+def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> str | None:
+    """Why a model's own vocoder is not in the ranking (its plugin missing or broken), or None."""
     own = getattr(model, "vocoder_type", None)
     if own is None or getattr(model, "vocoder_state_dict", None) is None or own in ranking:
-        return
+        return None
     record = registry.record(own)
     why = (
         "is not installed"
@@ -61,12 +62,51 @@ def _warn_if_own_vocoder_unusable(model: object, ranking: list[str], registry: V
         if record.status != "ok"
         else "declined it"
     )
-    log.warning(
-        "Model '%s' carries its own '%s' vocoder, but that plugin %s; using another vocoder.",
-        getattr(model, "name", "?"),
-        own,
-        why,
-    )
+    return f"Model '{getattr(model, 'name', '?')}' carries its own '{own}' vocoder, but that plugin {why}."
+
+
+@dataclass
+class Selection:
+    """The vocoder chosen, and every plugin auto-selection passed over on the way, with why."""
+
+    vocoder: Vocoder
+    skipped: list[dict[str, str]] = field(default_factory=list)  # [{"vocoder": name, "reason": sentence}]
+
+
+def choose_vocoder(
+    requested: str,
+    model: object,
+    device: torch.device,
+    registry: VocoderRegistry | None = None,
+    progress: ProgressCallback | None = None,
+) -> Selection:
+    """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
+
+    Auto-selection warns, naming the plugin and the reason, each time it moves down the
+    ranking, and returns those reasons as data so a front end can show them beside the
+    result; an explicit name never falls back.
+    """
+    registry = registry or get_registry()
+    if requested != AUTO:
+        return Selection(load_named(requested, model, device, registry, progress))
+    ranking = rank_vocoders(model, registry)
+    skipped: list[dict[str, str]] = []
+    own_problem = _own_vocoder_unusable(model, ranking, registry)
+    if own_problem is not None:  # said, not silently swapped for another vocoder
+        log.warning("%s; using another vocoder", own_problem.rstrip("."))
+        skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": own_problem})
+    for position, name in enumerate(ranking):
+        try:
+            return Selection(load_named(name, model, device, registry, progress), skipped)
+        except DistillError as exc:
+            following = ranking[position + 1 :]
+            then = f"; trying '{following[0]}' instead" if following else ""
+            log.warning("Vocoder '%s' could not be used: %s%s", name, str(exc).rstrip("."), then)
+            skipped.append({"vocoder": name, "reason": str(exc)})
+    installed = ", ".join(registry.names()) or "none"
+    reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in skipped)
+    detail = f" ({reasons})" if reasons else ""
+    raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.")
 
 
 def select_vocoder(
@@ -76,25 +116,42 @@ def select_vocoder(
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
 ) -> Vocoder:
-    """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
+    """`choose_vocoder` for callers that only need the vocoder (the warnings are still logged)."""
+    return choose_vocoder(requested, model, device, registry, progress).vocoder
 
-    Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking; an explicit name never falls back.
+
+@dataclass
+class VocoderOption:
+    """One installed plugin as a choice for a model: can it serve it, and if not, why not."""
+
+    name: str
+    description: str
+    priority: int | None
+    usable: bool
+    reason: str | None = None
+
+
+def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> list[VocoderOption]:
+    """Every installed plugin for `model`, in auto's order, the ones that cannot serve it last.
+
+    A plugin whose `vocoder_priority` answers None is asked to load once, on the CPU, for the
+    sentence that says why it cannot serve (the hook contract makes that fail fast); a broken
+    plugin is listed with its error. Nothing is downloaded for a plugin that can serve.
     """
     registry = registry or get_registry()
-    if requested != AUTO:
-        return load_named(requested, model, device, registry, progress)
-    ranking = rank_vocoders(model, registry)
-    _warn_if_own_vocoder_unusable(model, ranking, registry)
-    reasons = []
-    for position, name in enumerate(ranking):
-        try:
-            return load_named(name, model, device, registry, progress)
-        except DistillError as exc:
-            following = ranking[position + 1 :]
-            then = f"; trying '{following[0]}' instead" if following else ""
-            log.warning("Vocoder '%s' could not be used: %s%s", name, str(exc).rstrip("."), then)
-            reasons.append(f"{name}: {exc}")
-    installed = ", ".join(registry.names()) or "none"
-    detail = f" ({'; '.join(reasons)})" if reasons else ""
-    raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.")
+    answers = registry.priorities(model)
+    options = []
+    for record in registry.records():
+        description = record.summary or record.distribution or ""
+        if record.status != "ok":
+            options.append(VocoderOption(record.name, description, None, False, f"broken ({record.error})"))
+            continue
+        priority = answers.get(record.name)
+        reason = None
+        if priority is None:
+            try:
+                load_named(record.name, model, torch.device("cpu"), registry)
+            except DistillError as exc:
+                reason = str(exc)
+        options.append(VocoderOption(record.name, description, priority, reason is None, reason))
+    return sorted(options, key=lambda o: (not o.usable, -(o.priority or 0), o.name))
