@@ -98,7 +98,7 @@ def test_a_file_scaled_by_1e20_is_skipped_and_training_stays_finite(run_cli, aud
 @pytest.mark.parametrize(("seed", "count"), [(2**64, 1), (2**64 - 1, 2), (2**70, 1), (-1, 1)])
 def test_seeds_out_of_range_are_refused_before_any_file(run_cli, kit, tmp_path, seed, count):
     result = run_cli("generate", "kit", "-n", str(count), "-d", "0.2", "--seed", str(seed), *GRIFFINLIM)
-    _one_sentence(result, "--seed must lie between 0 and")
+    _one_sentence(result, "The seed must lie between 0 and")
     assert run_cli("history", "list", "--json").json() == []
 
 

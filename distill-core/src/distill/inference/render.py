@@ -117,7 +117,7 @@ def check_seeds(first_seed: int, count: int) -> None:
     """Seeds `first_seed .. first_seed + count - 1` must all be valid, before any file is written."""
     if not 0 <= first_seed <= MAX_SEED - (count - 1):
         raise DistillError(
-            f"--seed must lie between 0 and {MAX_SEED - (count - 1)} for {count} file(s), not {first_seed}."
+            f"The seed must lie between 0 and {MAX_SEED - (count - 1)} for {count} file(s), not {first_seed}."
         )
 
 
