@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 RATE = 44100
+TRAIN_OPTIONS = ("--model-name", "long", "--preset", "demo", "--epochs", "1")
 
 
 def synthesise(path: Path, minutes: float) -> None:
@@ -32,7 +33,8 @@ def synthesise(path: Path, minutes: float) -> None:
     with sf.SoundFile(path, "w", RATE, 1, "PCM_16") as out:
         for start in range(0, total, 60 * RATE):
             t = np.arange(start, min(total, start + 60 * RATE)) / RATE
-            tone = np.sin(2 * np.pi * (220 + 50 * np.sin(2 * np.pi * t / 7)) * t) * (0.5 + 0.5 * np.sin(2 * np.pi * t / 3))
+            glide = np.sin(2 * np.pi * (220 + 50 * np.sin(2 * np.pi * t / 7)) * t)
+            tone = glide * (0.5 + 0.5 * np.sin(2 * np.pi * t / 3))
             out.write((0.3 * tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32))
 
 
@@ -45,8 +47,7 @@ def main() -> None:
         size = (data / "long.wav").stat().st_size
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "distill.cli.app", "train", str(data), "--model-name", "long"]
-            + ["--preset", "demo", "--epochs", "1"],
+            [sys.executable, "-m", "distill.cli.app", "train", str(data), *TRAIN_OPTIONS],
             env={**os.environ, "DISTILL_HOME": str(home)},
             check=True,
             stdout=subprocess.DEVNULL,
@@ -61,7 +62,13 @@ def main() -> None:
         "wall (s)",
         title=f"distill train, one epoch of the demo preset, on {platform.machine()} with {os.cpu_count()} cores",
     )
-    table.add_row(f"{minutes:g} min, 44.1 kHz mono 16-bit", f"{size / 2**20:.0f}", f"{peak / 2**20:.0f}", f"{peak / size:.1f}x", f"{seconds:.0f}")
+    table.add_row(
+        f"{minutes:g} min, 44.1 kHz mono 16-bit",
+        f"{size / 2**20:.0f}",
+        f"{peak / 2**20:.0f}",
+        f"{peak / size:.1f}x",
+        f"{seconds:.0f}",
+    )
     Console().print(table)
 
 
