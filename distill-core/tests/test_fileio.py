@@ -73,7 +73,8 @@ def test_new_files_follow_the_umask(tmp_path, umask):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_a_killed_writers_temporary_is_never_read_and_is_removed_once_stale(tmp_path):
+@pytest.mark.parametrize("tidied_by", ["listing", "writing"])
+def test_a_killed_writers_temporary_is_never_read_and_is_removed_once_stale(tmp_path, tidied_by):
     target = tmp_path / "entry.json"
     child = subprocess.run([sys.executable, "-c", KILLED_AT_RENAME, str(target)], capture_output=True)
     assert child.returncode == -signal.SIGKILL
@@ -83,8 +84,12 @@ def test_a_killed_writers_temporary_is_never_read_and_is_removed_once_stale(tmp_
     assert leftover.exists()  # too fresh to be sure its writer is gone for good
     aged = time.time() - STALE_SECONDS - 1
     os.utime(leftover, (aged, aged))
-    assert visible_files(tmp_path, ".json") == []
-    assert list(tmp_path.iterdir()) == []
+    if tidied_by == "listing":
+        assert visible_files(tmp_path, ".json") == []
+        assert list(tmp_path.iterdir()) == []
+    else:
+        write_text_atomic(tmp_path / "other.json", "{}")
+        assert list(tmp_path.iterdir()) == [tmp_path / "other.json"]
 
 
 def test_a_live_writers_temporary_is_kept_however_old(tmp_path):

@@ -2,8 +2,8 @@
 
 Temporary files are named `.tmp-PID-RANDOM-TARGET.part`: hidden, and with a suffix no
 listing asks for (`*.distill`, `*.json`, audio), so a temporary left by a killed process is
-never read as data; `visible_files` skips them anyway and removes those whose process is
-gone. Lock files (`.TARGET.lock`) are hidden too and removed when released.
+never read as data; `visible_files` skips them anyway, and listings and writes remove
+those whose process is gone. Lock files (`.TARGET.lock`) are hidden too and removed when released.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp = _new_temp(target)
         yield tmp
         os.replace(tmp, target)
+        remove_stale_temps(target.parent)
     except OSError as exc:
         raise DistillError(f"Cannot write {target}: {io_problem(exc)}.") from exc
     except DistillError:
