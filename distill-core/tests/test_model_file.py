@@ -137,6 +137,18 @@ CRAFTED = {
     "latent analysis lengths disagree": (_slider_count_mismatch, "slider analysis is damaged"),
     "metadata not a table": (_set("metadata", ["created"]), "its metadata is not a table"),
     "dataset summary not a table": (_nested("metadata", "dataset", "x"), "its dataset summary is damaged"),
+    "level floor zero": (_nested("vae_config", "level_floor", 0), "VAE architecture is not valid"),
+    "level floor text": (_nested("vae_config", "level_floor", "1e-3"), "VAE architecture is not valid"),
+    "layout not a table": (_nested("metadata", "layout", "one-shot"), "its collection layout is damaged"),
+    "layout mode unknown": (
+        _nested("metadata", "layout", {"mode": "drone", "segment_frames": 64, "median_seconds": 1.0}),
+        "its collection layout is damaged",
+    ),
+    "health not a table": (_nested("metadata", "diagnostics", 3), "its health figures are damaged"),
+    "health figures wrong": (
+        _nested("metadata", "diagnostics", {"active_units": 2, "latent_dim": 4, "collapsed": False, "recon": 1.0}),
+        "its health figures are damaged",
+    ),
     "NaN VAE weights": (_nan_weight("vae_state_dict"), "contains NaN or infinite values"),
     "infinite vocoder weights": (_with_vocoder, "vocoder weight w contains NaN or infinite values"),
     "version is text": (_set("version", "2"), "format version '2' is not a whole number"),

@@ -16,6 +16,7 @@ import torch
 
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.controls.analysis import LatentAnalysis
+from distill.data.segmenting import MODES
 from distill.errors import DistillError
 from distill.models.vae import VAE, VAEConfig
 from distill.names import is_safe_name, shown
@@ -43,6 +44,10 @@ def _is_int(value: object, low: int, high: int) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_positive(value: object) -> bool:
+    return _is_number(value) and value > 0
 
 
 def _optional_dict(payload: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -93,7 +98,8 @@ def _check_vae(config_data: object, state: object, spectrogram: SpectrogramConfi
         and _is_int(config_data.get("latent_dim"), 1, MAX_LATENT)
         and isinstance(config_data.get("channels"), list | tuple)
         and 1 <= len(config_data["channels"]) <= 8
-        and all(_is_int(c, 1, MAX_CHANNELS) for c in config_data["channels"]),
+        and all(_is_int(c, 1, MAX_CHANNELS) for c in config_data["channels"])
+        and (config_data.get("level_floor") is None or _is_positive(config_data["level_floor"])),
         "its VAE architecture is not valid",
     )
     try:
@@ -176,6 +182,46 @@ def _check_metadata(payload: Mapping[str, Any]) -> None:
         and (dataset.get("num_files") is None or _is_int(dataset["num_files"], 0, 2**31)),
         "its dataset summary is damaged",
     )
+    _check_layout(metadata.get("layout"))
+    _check_diagnostics(metadata.get("diagnostics"))
+
+
+def _check_layout(layout: object) -> None:
+    """How the collection was cut (one-shot or texture), as `data.segmenting.Layout` stores it."""
+    _require(
+        layout is None
+        or (
+            isinstance(layout, dict)
+            and layout.get("mode") in MODES
+            and _is_int(layout.get("segment_frames"), 1, MAX_FRAMES)
+            and _is_number(layout.get("median_seconds"))
+        ),
+        "its collection layout is damaged",
+    )
+
+
+DIAGNOSTIC_FIGURES = ("recon", "mean_baseline", "silence_baseline")
+
+
+def _check_diagnostics(health: object) -> None:
+    """The health figures `models.diagnostics` stores: counts, a verdict, and (when measured) errors."""
+    if health is None:
+        return
+    problem = "its health figures are damaged"
+    _require(isinstance(health, dict), problem)
+    _require(
+        _is_int(health.get("active_units"), 0, MAX_LATENT)
+        and _is_int(health.get("latent_dim"), 1, MAX_LATENT)
+        and isinstance(health.get("collapsed"), bool),
+        problem,
+    )
+    if "recon" in health:
+        _require(
+            set(health) == {"active_units", "latent_dim", "collapsed", "held_out", *DIAGNOSTIC_FIGURES}
+            and isinstance(health["held_out"], bool)
+            and all(_is_number(health[k]) for k in DIAGNOSTIC_FIGURES),
+            problem,
+        )
 
 
 def _check_vocoder(payload: Mapping[str, Any]) -> None:
