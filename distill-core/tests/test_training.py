@@ -165,3 +165,15 @@ def test_a_few_long_recordings_hold_out_their_ends_not_whole_files():
     assert set(val.tolist()) == {17, 18, 19, 30, 31}
     assert 16 not in train.tolist() and 29 not in train.tolist()  # the boundary segments overlap both sides
     assert not set(train.tolist()) & set(val.tolist())
+
+
+def test_a_diverging_run_stops_in_one_sentence_and_leaves_no_nan_checkpoint(collection_dir, monkeypatch):
+    """A learning rate of 1e30 blows the weights up within a couple of epochs, like the issue's crashed run."""
+    monkeypatch.setitem(PRESETS, "small", replace(PRESETS["small"], learning_rate=1e30))
+    with pytest.raises(DistillError, match="diverged in epoch .*nothing of that epoch was saved"):
+        train_model(collection_dir, "wild", epochs=6, vae_config=TINY_VAE)
+    checkpoint = runner.run_dir("wild") / "checkpoint.pt"
+    if checkpoint.exists():
+        weights = torch.load(checkpoint, weights_only=True)["vae"]
+        assert all(torch.isfinite(t).all() for t in weights.values())
+    assert not runner.model_path("wild").exists()

@@ -64,18 +64,21 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def check_fits(payload: dict[str, Any], path: Path, preset: TrainingPreset, data: dict[str, Any]) -> None:
-    """One sentence if the checkpoint was made with other settings (epochs aside) or data."""
-    made_with = {k: v for k, v in payload["preset"].items() if k != "epochs"}
-    if made_with != {k: v for k, v in preset.to_dict().items() if k != "epochs"}:
-        raise DistillError(
-            f"The checkpoint {path} was made with the '{made_with.get('name')}' preset or other training settings; "
-            f"resume with the same --preset, or {RESTART}."
-        )
+    """One sentence if the checkpoint was made on other data, or with other settings (epochs aside).
+
+    Data first: the settings follow the collection (`TrainingPreset.for_collection`).
+    """
     made_on = payload.get("data")
     if isinstance(made_on, dict) and made_on != data:
         raise DistillError(
             f"The checkpoint {path} was made on other recordings ({made_on.get('root')}, "
             f"{len(made_on.get('files', []))} files); resume with that folder, or {RESTART}."
+        )
+    made_with = {k: v for k, v in payload["preset"].items() if k != "epochs"}
+    if made_with != {k: v for k, v in preset.to_dict().items() if k != "epochs"}:
+        raise DistillError(
+            f"The checkpoint {path} was made with the '{made_with.get('name')}' preset or other training settings; "
+            f"resume with the same --preset, or {RESTART}."
         )
 
 
