@@ -170,7 +170,7 @@ def test_a_few_long_recordings_hold_out_their_ends_not_whole_files():
 def test_a_diverging_run_stops_in_one_sentence_and_leaves_no_nan_checkpoint(collection_dir, monkeypatch):
     """A learning rate of 1e30 blows the weights up within a couple of epochs, like the issue's crashed run."""
     monkeypatch.setitem(PRESETS, "small", replace(PRESETS["small"], learning_rate=1e30))
-    with pytest.raises(DistillError, match="diverged in epoch .*nothing of that epoch was saved"):
+    with pytest.raises(DistillError, match=r"diverged in epoch .*nothing of that epoch was saved"):
         train_model(collection_dir, "wild", epochs=6, vae_config=TINY_VAE)
     checkpoint = runner.run_dir("wild") / "checkpoint.pt"
     if checkpoint.exists():
