@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
 
 
@@ -18,3 +23,71 @@ def distill_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     get_registry.cache_clear()
     yield home
     get_registry.cache_clear()
+
+
+@pytest.fixture
+def limited_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """Factory for a folder on a filesystem that fails writes the way real ones do.
+
+    `limited_folder("full")`: no space left (`size` bytes, filled up unless `fill=False`);
+    `"readonly"`: mounted read-only; `"immutable"`: `chattr +i`. Where mounting a small
+    tmpfs is allowed (root, as on the project's machines) these are real kernel
+    failures; elsewhere the same errno is injected at Distill's one atomic-write seam.
+    """
+    mounted: list[Path] = []
+
+    def make(kind: str, size: int = 64 * 1024, fill: bool = True, name: str = "fs") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        if os.environ.get("DISTILL_TEST_INJECT_IO_ERRORS") or not _mounted(folder, size):
+            return _injected(folder, kind, monkeypatch)
+        mounted.append(folder)
+        if kind == "full" and fill:
+            fd = os.open(folder / "filler", os.O_CREAT | os.O_WRONLY)
+            try:
+                while os.write(fd, b"\0" * 4096):
+                    pass
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        elif kind == "readonly":
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        elif kind == "immutable":
+            subprocess.run(["chattr", "+i", str(folder)], check=True)
+        return folder
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _mounted(folder: Path, size: int) -> bool:
+    """Mount a tmpfs of `size` bytes on `folder`, if this machine lets us."""
+    try:
+        return (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+            ).returncode
+            == 0
+        )
+    except OSError:  # no mount command at all
+        return False
+
+
+def _injected(folder: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import errno
+
+    from distill import fileio
+
+    code = {"full": errno.ENOSPC, "readonly": errno.EROFS, "immutable": errno.EPERM}[kind]
+    create = fileio._new_temp
+
+    def failing(target: Path) -> Path:
+        if folder in Path(target).parents:
+            raise OSError(code, os.strerror(code), str(target))
+        return create(target)
+
+    monkeypatch.setattr(fileio, "_new_temp", failing)
+    return folder

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from distill.errors import DistillError
 from distill.models.format import FORMAT_VERSION, DistillModel, load_model, save_model
+from distill.models.vae import VAE, VAEConfig
+
+TINY = VAEConfig(n_mels=128, segment_frames=8, latent_dim=2, channels=(2,))
 
 
 def _model() -> DistillModel:
+    torch.manual_seed(0)
     return DistillModel(
         name="kit",
-        vae_config={"latent_dim": 4},
-        vae_state_dict={"w": torch.arange(6.0).reshape(2, 3)},
-        latent_analysis={"sliders": []},
+        vae_config=TINY.to_dict(),
+        vae_state_dict=VAE(TINY).state_dict(),
+        latent_analysis=None,
         metadata={"dataset": {"root": "/data", "files": ["a.wav"]}},
         vocoder_type="hifigan",
         vocoder_config={"channels": 8},
@@ -32,7 +38,7 @@ def test_round_trip_keeps_everything(tmp_path):
         "hifigan",
         {"channels": 8},
     )
-    torch.testing.assert_close(loaded.vae_state_dict["w"], original.vae_state_dict["w"])
+    torch.testing.assert_close(loaded.vae_state_dict, original.vae_state_dict)
     torch.testing.assert_close(loaded.vocoder_state_dict["conv.weight"], torch.ones(2, 2))
     assert loaded.spectrogram == original.spectrogram
     assert loaded.metadata["dataset"]["files"] == ["a.wav"] and "created" in loaded.metadata
@@ -72,3 +78,107 @@ def test_file_that_would_run_code_is_refused(tmp_path):
     torch.save({"format": "distill-model", "x": Payload()}, tmp_path / "evil.distill")
     with pytest.raises(DistillError):
         load_model(tmp_path / "evil.distill")
+
+
+def _set(key, value):
+    def mutate(payload):
+        payload[key] = value
+
+    return mutate
+
+
+def _drop(key):
+    return lambda payload: payload.pop(key)
+
+
+def _nested(outer, key, value):
+    def mutate(payload):
+        payload[outer][key] = value
+
+    return mutate
+
+
+def _nan_weight(field):
+    def mutate(payload):
+        name = next(iter(payload[field]))
+        payload[field][name] = torch.full_like(payload[field][name], float("nan"))
+
+    return mutate
+
+
+def _slider_count_mismatch(payload):
+    payload["latent_analysis"]["scales"] = payload["latent_analysis"]["scales"][:-1]
+
+
+def _with_vocoder(payload):
+    payload["vocoder_type"] = "hifigan"
+    payload["vocoder_config"] = {}
+    payload["vocoder_state_dict"] = {"w": torch.tensor([1.0, float("inf")])}
+
+
+CRAFTED = {
+    "name is a number": (_set("name", 42), "stored name 42 is not a safe file name"),
+    "name is empty": (_set("name", ""), "stored name '' is not a safe file name"),
+    "name is absolute": (_set("name", "/tmp/elsewhere/x"), "stored name '/tmp/elsewhere/x' is not a safe"),
+    "name climbs": (_set("name", "../../x"), "stored name '../../x' is not a safe file name"),
+    "name has a newline": (_set("name", "kit\nx"), "stored name 'kit\\nx' is not"),
+    "name is Rich markup": (_set("name", "[red]kit[/]"), "stored name '[red]kit[/]' is not a safe"),
+    "id climbs": (_set("id", "../../presets/x"), "stored id '../../presets/x' is not a safe"),
+    "wrong VAE size": (_nested("vae_config", "latent_dim", 3), "VAE weight to_stats.weight has shape"),
+    "missing state dict": (_drop("vae_state_dict"), "it has no VAE weights"),
+    "VAE config not a table": (_set("vae_config", [1, 2]), "it has no VAE architecture"),
+    "VAE channels negative": (_nested("vae_config", "channels", [-8, 16]), "VAE architecture is not valid"),
+    "hop 0": (_nested("spectrogram_config", "hop_length", 0), "hop length 0 is not usable"),
+    "sample rate 0": (_nested("spectrogram_config", "sample_rate", 0), "sample rate 0 is not usable"),
+    "sample rate text": (_nested("spectrogram_config", "sample_rate", "48000"), "sample rate '48000' is not"),
+    "mel bands disagree": (_nested("spectrogram_config", "n_mels", 64), "disagree on the number of mel bands"),
+    "no spectrogram settings": (_drop("spectrogram_config"), "no spectrogram settings"),
+    "latent analysis not a table": (_set("latent_analysis", "sliders"), "slider analysis is damaged"),
+    "latent analysis lengths disagree": (_slider_count_mismatch, "slider analysis is damaged"),
+    "metadata not a table": (_set("metadata", ["created"]), "its metadata is not a table"),
+    "dataset summary not a table": (_nested("metadata", "dataset", "x"), "its dataset summary is damaged"),
+    "level floor zero": (_nested("vae_config", "level_floor", 0), "VAE architecture is not valid"),
+    "level floor text": (_nested("vae_config", "level_floor", "1e-3"), "VAE architecture is not valid"),
+    "layout not a table": (_nested("metadata", "layout", "one-shot"), "its collection layout is damaged"),
+    "layout mode unknown": (
+        _nested("metadata", "layout", {"mode": "drone", "segment_frames": 64, "median_seconds": 1.0}),
+        "its collection layout is damaged",
+    ),
+    "health not a table": (_nested("metadata", "diagnostics", 3), "its health figures are damaged"),
+    "health figures wrong": (
+        _nested("metadata", "diagnostics", {"active_units": 2, "latent_dim": 4, "collapsed": False, "recon": 1.0}),
+        "its health figures are damaged",
+    ),
+    "NaN VAE weights": (_nan_weight("vae_state_dict"), "contains NaN or infinite values"),
+    "infinite vocoder weights": (_with_vocoder, "vocoder weight w contains NaN or infinite values"),
+    "version is text": (_set("version", "2"), "format version '2' is not a whole number"),
+    "version missing": (_drop("version"), "format version None is not a whole number"),
+    "version 0": (_set("version", 0), "format version 0 is not a whole number"),
+    "version negative": (_set("version", -1), "format version -1 is not a whole number"),
+    "version true": (_set("version", True), "format version True is not a whole number"),
+}
+
+
+def craft(source: Path, folder: Path, mutate) -> Path:
+    """A copy of the model file at `source`, changed by `mutate(payload)`: loadable by torch, damaged for Distill."""
+    payload = torch.load(source, weights_only=True)
+    mutate(payload)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crafted-{len(list(folder.iterdir()))}.distill"
+    torch.save(payload, path)
+    return path
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=list(CRAFTED))
+def test_a_damaged_but_loadable_file_is_refused_in_one_sentence(case, tiny_model_path, tmp_path):
+    mutate, problem = CRAFTED[case]
+    path = craft(tiny_model_path, tmp_path, mutate)
+    with pytest.raises(DistillError) as refused:
+        load_model(path)
+    message = str(refused.value)
+    assert problem in message, message
+    assert message.startswith(str(path)) and "\n" not in message
+
+
+def test_the_crafting_itself_keeps_a_good_file_good(tiny_model_path, tmp_path):
+    assert load_model(craft(tiny_model_path, tmp_path, lambda payload: None)).name == "tiny"

@@ -14,6 +14,7 @@ from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
 from distill.inference.pipeline import generate
 from distill.models.format import load_model
+from distill.paths import data_dir
 from distill.training import runner
 from distill.training.loop import split_held_out
 from distill.training.presets import PRESETS, choose_preset
@@ -64,6 +65,7 @@ def test_interrupted_training_resumes_to_the_same_weights(collection_dir):
     assert resumed.metadata["epochs"] == 4
     for key, value in straight.vae_state_dict.items():
         assert torch.equal(value, resumed.vae_state_dict[key]), key
+    assert not (data_dir() / "runs").exists()  # finished runs leave no checkpoint and no empty folder
 
 
 def test_resume_without_checkpoint_is_one_sentence(collection_dir):
@@ -163,3 +165,15 @@ def test_a_few_long_recordings_hold_out_their_ends_not_whole_files():
     assert set(val.tolist()) == {17, 18, 19, 30, 31}
     assert 16 not in train.tolist() and 29 not in train.tolist()  # the boundary segments overlap both sides
     assert not set(train.tolist()) & set(val.tolist())
+
+
+def test_a_diverging_run_stops_in_one_sentence_and_leaves_no_nan_checkpoint(collection_dir, monkeypatch):
+    """A learning rate of 1e30 blows the weights up within a couple of epochs, like the issue's crashed run."""
+    monkeypatch.setitem(PRESETS, "small", replace(PRESETS["small"], learning_rate=1e30))
+    with pytest.raises(DistillError, match=r"diverged in epoch .*nothing of that epoch was saved"):
+        train_model(collection_dir, "wild", epochs=6, vae_config=TINY_VAE)
+    checkpoint = runner.run_dir("wild") / "checkpoint.pt"
+    if checkpoint.exists():
+        weights = torch.load(checkpoint, weights_only=True)["vae"]
+        assert all(torch.isfinite(t).all() for t in weights.values())
+    assert not runner.model_path("wild").exists()

@@ -7,19 +7,31 @@ from pathlib import Path
 
 import platformdirs
 
+from distill.errors import DistillError
+
+
+def _make_folder(path: Path) -> Path:
+    """`path` as an existing folder; one sentence if it is a file or cannot be created."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = "it is a file, not a folder" if path.is_file() else exc.strerror or str(exc)
+        raise DistillError(
+            f"Distill cannot use {path} for its data ({problem}); point DISTILL_HOME at a folder it can write."
+        ) from exc
+    return path
+
 
 def data_dir() -> Path:
     """The root of everything Distill stores; created on first use."""
     root = os.environ.get("DISTILL_HOME")
-    path = Path(root).expanduser() if root else Path(platformdirs.user_data_dir("distill", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_folder(
+        Path(root).expanduser() if root else Path(platformdirs.user_data_dir("distill", appauthor=False))
+    )
 
 
 def _subdir(name: str) -> Path:
-    path = data_dir() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_folder(data_dir() / name)
 
 
 def models_dir() -> Path:

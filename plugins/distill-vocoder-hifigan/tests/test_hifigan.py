@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
+from distill.models.vae import VAE, VAEConfig
 from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
 from distill.vocoders.training import model_training_audio, train_model_vocoder
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
@@ -26,10 +28,11 @@ def model(tmp_path) -> DistillModel:
     """A model whose metadata points at its own (synthetic) recordings; no VAE needed to train a vocoder."""
     sounds = tmp_path / "sounds"
     files = write_demo_collection(sounds, count=4)
+    vae = VAEConfig(n_mels=SPECTROGRAM.n_mels, segment_frames=8, latent_dim=2, channels=(2,))
     model = DistillModel(
         name="kit",
-        vae_config={},
-        vae_state_dict={},
+        vae_config=vae.to_dict(),
+        vae_state_dict=VAE(vae).state_dict(),
         spectrogram=SPECTROGRAM,
         metadata={"dataset": {"root": str(sounds), "files": [f.name for f in files]}},
     )
@@ -101,12 +104,12 @@ def test_failed_bundle_write_keeps_the_previous_model_file(model, tmp_path, monk
     real_save = torch.save
 
     def disk_full_for_model_files(obj, path, *args, **kwargs):
-        if str(path).endswith(".distill"):  # the temporary beside kit.distill; checkpoints still save
-            raise OSError("No space left on device")
+        if ".distill" in Path(path).name:  # the temporary beside kit.distill; checkpoints still save
+            raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(obj, path, *args, **kwargs)
 
     monkeypatch.setattr(torch, "save", disk_full_for_model_files)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DistillError, match="No space left"):
         train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
     assert (tmp_path / "kit.distill").read_bytes() == before
 

@@ -17,7 +17,7 @@ from typing import Any
 import soundfile as sf
 import torch
 
-from distill.audio.io import WRITABLE_FORMATS
+from distill.audio.io import WRITABLE_FORMATS, sf_path
 from distill.audio.resampling import resample
 from distill.errors import DistillError
 from distill.fileio import atomic_path, write_text_atomic
@@ -79,7 +79,12 @@ def export_audio(
         with (
             atomic_path(path) as tmp,
             sf.SoundFile(
-                str(tmp), "w", settings.sample_rate, data.shape[0], settings.subtype, format=FORMATS[settings.format]
+                sf_path(tmp),
+                "w",
+                settings.sample_rate,
+                data.shape[0],
+                settings.subtype,
+                format=FORMATS[settings.format],
             ) as out,
         ):
             out.title = str(tags.get("title", path.stem))
@@ -94,7 +99,7 @@ def export_audio(
 
 def read_tags(path: Path) -> dict[str, Any]:
     """The tags `export_audio` embedded, read back from the file itself."""
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(sf_path(path)) as f:
         comment = json.loads(f.comment) if f.comment else {}
         return {"title": f.title, **comment}
 

@@ -45,8 +45,8 @@ def stereo(mono: torch.Tensor, width: float = 1.0, seed: int = 0) -> torch.Tenso
 
 def spherical_head_hrir(azimuth_deg: float, rate: int, length: int = 256) -> torch.Tensor:
     """`[2, length]` left/right impulse responses of a rigid sphere for a source at `azimuth_deg`
-    (0 ahead, positive to the right), on the horizontal plane."""
-    theta = math.radians(max(-90.0, min(90.0, azimuth_deg)))
+    (0 ahead, positive to the right, 180 behind), on the horizontal plane."""
+    theta = math.asin(math.sin(math.radians(azimuth_deg)))  # a sphere hears 120 degrees as 60: front-back mirror
     itd = HEAD_RADIUS_M / SPEED_OF_SOUND * (abs(theta) + math.sin(abs(theta)))
     delay = itd * rate
     near, far = torch.zeros(length), torch.zeros(length)

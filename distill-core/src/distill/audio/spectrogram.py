@@ -46,8 +46,11 @@ class SpectrogramConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+CHUNK_FRAMES = 4096  # long recordings are analysed this many frames at a time (~44 s at 48 kHz)
+
+
 @lru_cache(maxsize=16)
-def _mel_transform(config: SpectrogramConfig, device: str) -> torchaudio.transforms.MelSpectrogram:
+def _mel_transform(config: SpectrogramConfig, device: str, center: bool = True) -> torchaudio.transforms.MelSpectrogram:
     """One transform per config and device, built outside inference mode: its window and
     filterbank are then ordinary tensors that training can differentiate through, even
     when the first caller was generating under `torch.inference_mode()`."""
@@ -61,12 +64,47 @@ def _mel_transform(config: SpectrogramConfig, device: str) -> torchaudio.transfo
             f_max=config.f_max,
             power=2.0,
             mel_scale="htk",
+            center=center,
         ).to(device)
 
 
+def _covering_samples(wav: torch.Tensor, config: SpectrogramConfig, first: int, stop: int) -> torch.Tensor:
+    """The samples centred frames `first..stop-1` see, reflect-padded at the ends exactly as a
+    centred STFT pads the whole signal: `[B, samples] -> [B, (stop - first - 1) * hop + n_fft]`."""
+    samples, half = wav.shape[-1], config.n_fft // 2
+    lo = first * config.hop_length - half
+    hi = (stop - 1) * config.hop_length - half + config.n_fft
+    parts = [wav[..., max(lo, 0) : min(hi, samples)]]
+    if lo < 0:
+        parts.insert(0, wav[..., 1 : 1 - lo].flip(-1))
+    if hi > samples:
+        parts.append(wav[..., samples - 1 - (hi - samples) : samples - 1].flip(-1))
+    return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
+
+
 def waveform_to_mel(wav: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    """`[B, samples]` at `config.sample_rate` -> log1p power mel `[B, n_mels, frames]`."""
-    return torch.log1p(_mel_transform(config, str(wav.device))(wav.float()))
+    """`[B, samples]` at `config.sample_rate` -> log1p power mel `[B, n_mels, frames]`.
+
+    Long inputs are analysed `CHUNK_FRAMES` frames at a time from just the samples those
+    frames cover, so memory stays that of one chunk's STFT rather than the whole signal's
+    (an hour at 48 kHz would need 2.8 GB of complex spectrum), with the same frames.
+    Inputs shorter than half a window (a click, one sample) are zero-padded first, which
+    a centred STFT's reflect padding cannot do.
+    """
+    wav = wav.float()
+    samples = wav.shape[-1]
+    frames = config.num_frames(samples)
+    if samples <= config.n_fft // 2:
+        padded = torch.nn.functional.pad(wav, (0, config.n_fft // 2 + 1 - samples))
+        return torch.log1p(_mel_transform(config, str(wav.device))(padded))[..., :frames]
+    if frames <= CHUNK_FRAMES:
+        return torch.log1p(_mel_transform(config, str(wav.device))(wav))
+    transform = _mel_transform(config, str(wav.device), center=False)
+    mel = wav.new_empty((*wav.shape[:-1], config.n_mels, frames))
+    for first in range(0, frames, CHUNK_FRAMES):
+        stop = min(first + CHUNK_FRAMES, frames)
+        mel[..., first:stop] = torch.log1p(transform(_covering_samples(wav, config, first, stop)))
+    return mel
 
 
 def mel_to_power(mel: torch.Tensor) -> torch.Tensor:

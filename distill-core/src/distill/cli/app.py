@@ -23,6 +23,9 @@ from distill.cli import (  # noqa: F401  (each module registers its commands)
 from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.errors import DistillError
+from distill.fileio import io_problem
+
+CANCELLED = 130
 
 
 @contextmanager
@@ -45,20 +48,39 @@ def _terminate_like_ctrl_c() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input exits non-zero with one clear sentence, never a traceback.
 
-    Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1).
+    Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1); an I/O error
+    no command foresaw is still one sentence (exit 1).
     """
+    _print_any_file_name()
     try:
         with _terminate_like_ctrl_c():
             app(args=argv, prog_name="distill")
     except SystemExit as exc:  # Click ends every run this way, usage errors (2) included
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == CANCELLED:  # Typer turns Ctrl-C into exit 130 without a word
+            stderr.print("Cancelled.", markup=False)
+        return code
     except DistillError as exc:
         stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 1
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        stderr.print(f"Error: {io_problem(exc)}{where}.", style="red", markup=False, highlight=False, soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         stderr.print("Cancelled.", markup=False)
-        return 130
+        return CANCELLED
     return 0
+
+
+def _print_any_file_name() -> None:
+    """Write file names that are not valid UTF-8 back as their own bytes, as `ls` does,
+    instead of failing on them (Python decodes such names with surrogate escapes)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError, OSError):
+            continue
 
 
 if __name__ == "__main__":

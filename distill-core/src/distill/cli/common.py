@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import typer
 
@@ -24,6 +26,8 @@ def parse_sliders(specs: list[str]) -> dict[int, float]:
             if not sep:
                 raise ValueError
             values[int(index)] = float(value)
+            if not math.isfinite(values[int(index)]):
+                raise ValueError
         except ValueError:
             raise DistillError(f"Slider setting '{spec}' is not of the form INDEX:VALUE (e.g. 0:1.5).") from None
     return values

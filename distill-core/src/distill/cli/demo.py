@@ -31,7 +31,7 @@ def demo(
     device = device_of(ctx)
     collection = data_dir() / "demo" / "collection"
     files = write_demo_collection(collection)
-    stderr.print(f"Synthesised {len(files)} demo sounds in {collection}", highlight=False)
+    stderr.print(f"Synthesised {len(files)} demo sounds in {collection}", highlight=False, markup=False)
     model = train_with_progress(collection, DEMO_MODEL, preset="demo", epochs=epochs, device=device, overwrite=True)
     folder = ensure_writable(output_dir or generated_dir() / DEMO_MODEL)
     with rich_progress() as progress:

@@ -61,7 +61,7 @@ def generate(
     folder = ensure_writable(output_dir or generated_dir() / model.name)
     first = seed if seed is not None else secrets.randbelow(2**31)
     spatial = Spatial(spatial_mode, width, azimuth, hrtf)
-    announce = None if json_output else lambda line: stderr.print(line, highlight=False)
+    announce = None if json_output else lambda line: stderr.print(line, highlight=False, markup=False)
     with rich_progress() as progress:
         records = generate_files(
             model,

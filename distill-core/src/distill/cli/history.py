@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION
-from distill.cli.output import print_json, stdout_console
+from distill.cli.output import plain, print_json, stdout_console
 from distill.cli.root import app
 from distill.library import history
 
@@ -23,14 +23,10 @@ def list_command(json_output: bool = JSON_OPTION) -> None:
         return
     table = Table("id", "model", "seed", "vocoder", "duration", "file")
     for e in entries:
-        table.add_row(
-            e["id"],
-            str(e.get("model")),
-            str(e.get("seed")),
-            str(e.get("vocoder")),
-            f"{e.get('duration', 0):g} s",
-            str(e.get("path")),
-        )
+        duration = e.get("duration")
+        seconds = f"{duration:g} s" if isinstance(duration, int | float) else "-"
+        cells = (e["id"], e.get("model"), e.get("seed"), e.get("vocoder"), seconds, e.get("path"))
+        table.add_row(*map(plain, cells))
     stdout_console().print(table)
 
 
@@ -66,7 +62,8 @@ def compare_command(
     table = Table("", "A", "B")
     for key in ("id", "path", *history.COMPARED):
         style = "bold yellow" if key in result["differences"] else None
-        table.add_row(key, str(result["a"].get(key)), str(result["b"].get(key)), style=style)
+        table.add_row(key, plain(result["a"].get(key)), plain(result["b"].get(key)), style=style)
+    quality = [q if isinstance(q, dict) else {} for q in (result["a"]["quality"], result["b"]["quality"])]
     for key in ("peak_dbfs", "loudness_lufs", "clipped_samples", "silent"):
-        table.add_row(key, str((result["a"]["quality"] or {}).get(key)), str((result["b"]["quality"] or {}).get(key)))
+        table.add_row(key, plain(quality[0].get(key)), plain(quality[1].get(key)))
     stdout_console().print(table)

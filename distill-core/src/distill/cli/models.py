@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION
-from distill.cli.output import print_json, stdout_console
+from distill.cli.output import plain, print_json, stdout_console
 from distill.cli.root import app
 from distill.data.segmenting import ONE_SHOT
 from distill.errors import DistillError
@@ -14,11 +17,13 @@ from distill.library.catalog import (
     ModelSummary,
     delete_model,
     describe_model,
-    list_models,
     rename_model,
     resolve_model,
+    scan_library,
 )
 from distill.models.diagnostics import health_sentence
+
+log = logging.getLogger(__name__)
 
 model_app = typer.Typer(help="Manage the models in your library.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -26,14 +31,18 @@ app.add_typer(model_app, name="model")
 
 @model_app.command("list")
 def list_command(json_output: bool = JSON_OPTION) -> None:
-    """List the models in the library (and which carry their own vocoder)."""
-    summaries = list_models()
+    """List the models in the library (and which carry their own vocoder); unusable files are named on stderr."""
+    scan = scan_library()
+    for _, reason in scan.unreadable:
+        log.warning("%s", reason)
+    summaries = [ModelSummary.of(m) for m in scan.models]
     if json_output:
         print_json([s.to_dict() for s in summaries])
         return
     table = Table("name", "id", "own vocoder", "sliders", "files", "created")
     for s in summaries:
-        table.add_row(s.name, s.id, s.vocoder or "-", str(s.sliders), str(s.num_files or "-"), s.created or "-")
+        cells = (s.name, s.id, s.vocoder or "-", s.sliders, s.num_files or "-", s.created or "-")
+        table.add_row(*map(plain, cells))
     stdout_console().print(table)
 
 
@@ -46,14 +55,15 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
         print_json(info)
         return
     console = stdout_console()
-    console.print(f"[bold]{model.name}[/]  id {model.id}\n{model.path}")
+    console.print(f"[bold]{escape(model.name)}[/]  id {model.id}\n{escape(str(model.path))}")
     console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}", markup=False)
     console.print(f"generates: {info['mode']}s" if info["mode"] == ONE_SHOT else "generates: textures", markup=False)
     console.print(f"health: {health_sentence(info['health'])}", markup=False)
     for s in info["sliders"]:
         console.print(
             f"  slider {s['index']}: {s['name']:<12} {s['minimum']:g} .. {s['maximum']:g}"
-            f"  ({100 * s['explained_variance']:.1f} % of variance)"
+            f"  ({100 * s['explained_variance']:.1f} % of variance)",
+            markup=False,
         )
 
 
@@ -69,7 +79,7 @@ def delete_command(
         if json_output:
             raise DistillError("Pass --yes to delete a model without a confirmation prompt.")
         typer.confirm(f"Delete model '{model.name}' ({model.path})?", abort=True)
-    delete_model(str(model.path))
+    delete_model(model)
     if json_output:
         print_json({"deleted": ModelSummary.of(model).to_dict()})
     else:

@@ -33,6 +33,11 @@ def stdout_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=240)
 
 
+def plain(value: object) -> Text:
+    """A table cell or line shown as is: brackets in names and paths are not Rich markup."""
+    return Text(str(value))
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout and nothing else there."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")

@@ -62,12 +62,17 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         f"Used {dataset['num_files']} files ({dataset['total_seconds']:.1f} s), skipped {len(dataset['skipped'])}; "
         f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}.",
         highlight=False,
+        markup=False,
     )
     layout = model.metadata["layout"]
     kind = "one-shots" if layout["mode"] == ONE_SHOT else "textures"
-    stderr.print(f"Generates {kind} (median recording {layout['median_seconds']:.2f} s).", highlight=False)
-    stderr.print(f"Health: {health_sentence(model_health(model))}.", highlight=False)
-    stderr.print(f"Sliders: {', '.join(s['name'] for s in model.latent_analysis['sliders'])}", highlight=False)
+    sliders = ", ".join(s["name"] for s in model.latent_analysis["sliders"])
+    for line in (
+        f"Generates {kind} (median recording {layout['median_seconds']:.2f} s).",
+        f"Health: {health_sentence(model_health(model))}.",
+        f"Sliders: {sliders}",
+    ):
+        stderr.print(line, highlight=False, markup=False)
     return model
 
 

@@ -44,6 +44,8 @@ def train_vocoder(
     """Train a model's own vocoder; the weights are stored in the model file."""
     if epochs is not None and max_steps is not None:
         raise DistillError("Give either --epochs or --max-steps, not both.")
+    if not 0 < learning_rate < 1:
+        raise DistillError(f"--learning-rate must be a positive number below 1, not {learning_rate:g}.")
     check_trainable(vocoder)
     model = resolve_model(model_ref)
     dataset = model_training_audio(model, data)
@@ -60,7 +62,9 @@ def train_vocoder(
         discriminator_width=discriminator_width,
     )
     stderr.print(
-        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}", highlight=False
+        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}",
+        highlight=False,
+        markup=False,
     )
     columns = (
         TextColumn("[bold]vocoder"),

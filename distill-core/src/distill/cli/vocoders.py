@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from distill.cli.output import print_json, stdout_console
+from distill.cli.output import plain, print_json, stdout_console
 from distill.cli.root import app
 from distill.vocoders import get_registry
 
@@ -23,5 +23,7 @@ def list_vocoders(json_output: bool = typer.Option(False, "--json", help="Print 
     table = Table("name", "distribution", "version", "status", "error")
     for r in records:
         status = "[green]ok[/]" if r.status == "ok" else "[red]broken[/]"
-        table.add_row(r.name, r.distribution or "-", r.version or "-", status, r.error or "")
+        table.add_row(
+            plain(r.name), plain(r.distribution or "-"), plain(r.version or "-"), status, plain(r.error or "")
+        )
     stdout_console().print(table)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from distill.audio.io import READABLE_SUFFIXES
 from distill.errors import DistillError
+from distill.names import check_name
 from distill.paths import collections_dir
-from distill.training.runner import NAME_PATTERN
 
 
 def import_files(files: Sequence[Path], name: str) -> Path:
@@ -20,10 +20,7 @@ def import_files(files: Sequence[Path], name: str) -> Path:
     upload never leaves half a collection to train on. Files that are not audio by their
     suffix are left out; an existing collection is never overwritten.
     """
-    if not NAME_PATTERN.match(name):
-        raise DistillError(
-            f"Collection name '{name}' is not allowed; use up to 64 letters, digits, spaces, '.', '_' or '-'."
-        )
+    check_name(name, "Collection name")
     target = collections_dir() / name
     if target.exists():
         raise DistillError(f"A collection called '{name}' already exists in {collections_dir()}; pick another name.")

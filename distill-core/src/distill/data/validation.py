@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from distill.audio.io import read_audio
+from distill.audio.io import read_mono
 from distill.audio.resampling import resample
 from distill.data.discovery import find_audio_files
 from distill.errors import DistillError
 
 MIN_SECONDS = 0.02  # a short click is still a drum sound; below this a mel has 1-2 frames
 SILENCE_PEAK = 10 ** (-60 / 20)  # -60 dBFS
+MAX_PEAK = 1000.0  # +60 dBFS: a float file this far beyond full scale is damaged or wrongly scaled
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,14 @@ class Collection:
     root: Path
     sample_rate: int
     files: list[Path] = field(default_factory=list)
-    waveforms: list[torch.Tensor] = field(default_factory=list)
+    waveforms: list[torch.Tensor] = field(default_factory=list)  # may be released once segmented
     skipped: list[SkippedFile] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # samples per file, kept when the audio is released
     source_rates: list[int] = field(default_factory=list)  # each used file's own sample rate
 
     @property
     def total_seconds(self) -> float:
-        return sum(w.numel() for w in self.waveforms) / self.sample_rate
+        return sum(self.lengths) / self.sample_rate
 
     def summary(self) -> dict:
         """What the model file records about its training data."""
@@ -53,16 +56,35 @@ class Collection:
         }
 
 
+def peak_level(wav: torch.Tensor) -> float:
+    """The largest |sample| (NaN if any sample is NaN), without a copy of the signal."""
+    if wav.numel() == 0:
+        return 0.0
+    low, high = torch.aminmax(wav)
+    return max(-float(low), float(high)) if not (low.isnan() or high.isnan()) else float("nan")
+
+
+def sample_problem(wav: torch.Tensor) -> str | None:
+    """Why these samples cannot be analysed at all (NaN, infinities, absurd levels), or None."""
+    peak = peak_level(wav)
+    if not math.isfinite(peak):
+        return "contains NaN or infinite samples"
+    if peak > MAX_PEAK:
+        return f"has samples reaching {peak:.3g}, far beyond full scale (1.0), so it is damaged or wrongly scaled"
+    return None
+
+
 def check_waveform(wav: torch.Tensor, sample_rate: int) -> str | None:
     """Why a decoded recording is unusable, or None if it is fine."""
     if wav.numel() == 0:
         return "empty (no audio samples)"
-    if not torch.isfinite(wav).all():
-        return "contains NaN or infinite samples"
+    problem = sample_problem(wav)
+    if problem is not None:
+        return problem
     seconds = wav.numel() / sample_rate
     if seconds < MIN_SECONDS:
         return f"too short ({seconds:.3f} s; at least {MIN_SECONDS:g} s needed)"
-    if wav.abs().max() < SILENCE_PEAK:
+    if peak_level(wav) < SILENCE_PEAK:
         return "silent (peak below -60 dBFS)"
     return None
 
@@ -73,8 +95,8 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
     collection = Collection(root=root, sample_rate=sample_rate)
     for path in find_audio_files(root):
         try:
-            channels, rate = read_audio(path)
-            wav = resample(channels.mean(dim=0), rate, sample_rate)
+            mono, rate = read_mono(path)
+            wav = resample(mono, rate, sample_rate)
             reason = check_waveform(wav, sample_rate)
         except DistillError as exc:
             wav, rate, reason = None, None, f"unreadable ({str(exc).rstrip('.')})"
@@ -84,6 +106,7 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
             continue
         collection.files.append(path)
         collection.waveforms.append(wav)
+        collection.lengths.append(wav.numel())
         collection.source_rates.append(rate)
     if not collection.files:
         found = len(collection.skipped)

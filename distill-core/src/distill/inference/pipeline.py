@@ -16,6 +16,7 @@ from distill.audio.resampling import resample
 from distill.audio.spectrogram import SpectrogramConfig, mel_to_power, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import MODES, ONE_SHOT, generation_mode
+from distill.data.validation import sample_problem
 from distill.errors import DistillError
 from distill.inference.blending import compatible
 from distill.inference.chunking import chunk_count, overlap_add
@@ -33,6 +34,19 @@ def _analysis(model: DistillModel) -> LatentAnalysis:
     if model.latent_analysis is None:
         raise DistillError(f"Model '{model.name}' has no latent analysis; retrain it with `distill train`.")
     return LatentAnalysis.from_dict(model.latent_analysis)
+
+
+def vocode(vocoder: Vocoder, mel: torch.Tensor, num_samples: int, config: SpectrogramConfig) -> torch.Tensor:
+    """`[B, n_mels, frames] -> [B, num_samples]` through `vocoder`.
+
+    A mel of a few milliseconds is shorter than a vocoder's own STFT window, so it is
+    padded with silence (log1p 0) to a workable length and the result trimmed.
+    """
+    minimum = config.n_fft // config.hop_length + 2
+    if mel.shape[-1] >= minimum:
+        return vocoder.mel_to_waveform(mel, num_samples=num_samples)
+    padded = torch.nn.functional.pad(mel, (0, minimum - mel.shape[-1]))
+    return vocoder.mel_to_waveform(padded, num_samples=minimum * config.hop_length)[..., :num_samples]
 
 
 @torch.inference_mode()
@@ -119,7 +133,7 @@ def generate(
     if mode == ONE_SHOT:
         mel = mel[:, : sounding_frames(mel)]
         num_samples = min(longest, mel.shape[-1] * config.hop_length)
-    audio = vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
+    audio = vocode(vocoder, mel[None], num_samples, config)[0].float().cpu()
     if blend is not None and not compatible(model, blend[0]):
         other, share, other_vocoder = blend
         if other_vocoder is None:
@@ -139,6 +153,9 @@ def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.T
     wav = load_audio(Path(audio_path), config.sample_rate)
     if wav.numel() == 0:
         raise DistillError(f"{audio_path} contains no audio.")
+    problem = sample_problem(wav)
+    if problem is not None:
+        raise DistillError(f"{audio_path} cannot be resynthesised: it {problem}.")
     return wav
 
 
@@ -146,4 +163,4 @@ def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.T
 def resynthesise(wav: torch.Tensor, config: SpectrogramConfig, vocoder: Vocoder) -> torch.Tensor:
     """Analysis-resynthesis: `[samples]` through the model's mel and back through `vocoder`."""
     mel = waveform_to_mel(wav[None], config)
-    return vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0].float().cpu()
+    return vocode(vocoder, mel, wav.numel(), config)[0].float().cpu()

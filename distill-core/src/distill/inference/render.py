@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -95,8 +96,18 @@ def write_output(
         ExportSettings(settings.format, settings.bit_depth, settings.sample_rate, None),
         tags,
     )
-    write_sidecar(path, document)
+    try:
+        write_sidecar(path, document)
+    except DistillError:
+        discard_output(path)
+        raise
     return document
+
+
+def discard_output(path: Path) -> None:
+    """Remove a file and its sidecar: an output without its record is not left behind."""
+    Path(path).unlink(missing_ok=True)
+    Path(path).with_suffix(".json").unlink(missing_ok=True)
 
 
 @dataclass
@@ -107,6 +118,24 @@ class Spatial:
     width: float = 1.0
     azimuth: float = 30.0
     hrtf: Path | None = None
+
+    def validate(self) -> None:
+        """One sentence for a width or direction that is not a finite number in range."""
+        if not (math.isfinite(self.width) and 0.0 <= self.width <= 2.0):
+            raise DistillError(f"Stereo width must lie between 0 (mono) and 2 (extra wide), not {self.width:g}.")
+        if not (math.isfinite(self.azimuth) and -180.0 <= self.azimuth <= 180.0):
+            raise DistillError(f"The azimuth must lie between -180 and 180 degrees, not {self.azimuth:g}.")
+
+
+MAX_SEED = 2**64 - 1
+
+
+def check_seeds(first_seed: int, count: int) -> None:
+    """Seeds `first_seed .. first_seed + count - 1` must all be valid, before any file is written."""
+    if not 0 <= first_seed <= MAX_SEED - (count - 1):
+        raise DistillError(
+            f"The seed must lie between 0 and {MAX_SEED - (count - 1)} for {count} file(s), not {first_seed}."
+        )
 
 
 def generate_files(
@@ -132,6 +161,8 @@ def generate_files(
     `mode` is one-shot or texture (None: the model's own, see `generation_mode`).
     """
     spatial = spatial or Spatial()
+    spatial.validate()
+    check_seeds(first_seed, count)
     mode = mode or generation_mode(model)
     health = model_health(model)
     if health["collapsed"]:
@@ -184,7 +215,11 @@ def generate_files(
         }
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
         document = write_output(wav, rate, path, settings, record)
-        document["history_id"] = history.record(document, wav)
+        try:
+            document["history_id"] = history.record(document, wav)
+        except DistillError:
+            discard_output(path)
+            raise
         records.append(document)
         if announce is not None:
             announce(f"[{k + 1}/{count}] {path} (seed {file_seed}, vocoder {vocoder.name})")

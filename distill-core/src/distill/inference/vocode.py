@@ -4,6 +4,7 @@ objective distance from the original."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ def vocode_file(
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise DistillError(f"Output suffix '{Path(output).suffix}' is not supported; use .wav, .flac, .ogg or .mp3.")
+    if Path(output).exists() and Path(audio_file).exists() and os.path.samefile(audio_file, output):
+        raise DistillError(f"{output} is the input recording itself; write the resynthesis to another file.")
     config = model.spectrogram if model else SpectrogramConfig()
     source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download
     ensure_writable(Path(output).parent)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
+from distill.fileio import file_identity, file_lock, visible_files
 from distill.models.diagnostics import model_health
 from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.paths import models_dir
@@ -57,15 +58,27 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
     }
 
 
-def _library_models() -> list[DistillModel]:
-    """Every readable model in the library; unreadable files are left out, not fatal."""
-    models = []
-    for path in sorted(models_dir().glob(f"*{SUFFIX}")):
+@dataclass
+class LibraryScan:
+    """The library's models, and every model file that could not be used, with the reason."""
+
+    models: list[DistillModel] = field(default_factory=list)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def scan_library() -> LibraryScan:
+    """Every `.distill` file in the models folder; one bad file never takes the others down."""
+    scan = LibraryScan()
+    for path in visible_files(models_dir(), SUFFIX):
         try:
-            models.append(load_model(path))
-        except DistillError:
-            continue
-    return models
+            scan.models.append(load_model(path))
+        except DistillError as exc:
+            scan.unreadable.append((path, str(exc)))
+    return scan
+
+
+def _library_models() -> list[DistillModel]:
+    return scan_library().models
 
 
 def list_models() -> list[ModelSummary]:
@@ -80,24 +93,49 @@ def describe_library() -> list[dict[str, Any]]:
 def resolve_model(ref: str) -> DistillModel:
     """A model by path, exact name, exact id or unique id prefix."""
     path = Path(ref).expanduser()
-    if path.suffix == SUFFIX or path.is_file():
+    if path.is_file():
         return load_model(path)
-    models = _library_models()
+    scan = scan_library()
+    models = scan.models
+    if path.suffix == SUFFIX and not any(ref == m.name for m in models):
+        return load_model(path)  # "Model file not found: ..."
     for model in models:
         if ref in (model.name, model.id):
             return model
     matches = [m for m in models if len(ref) >= 4 and m.id.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
+    for unusable, reason in scan.unreadable:
+        if unusable.stem == ref:  # its file is there but damaged: say why, not "unknown"
+            raise DistillError(reason)
     names = ", ".join(m.name for m in models) or "none yet; train one with `distill train`"
     raise DistillError(f"Unknown model '{ref}'; available models: {names}.")
 
 
-def delete_model(ref: str) -> DistillModel:
-    """Remove a model from the library; returns what was deleted."""
-    model = resolve_model(ref)
+def model_lock(path: Path, wait: float = 10.0):
+    """The lock every writer of the model file at `path` holds: train, train-vocoder's save, delete."""
+    return file_lock(
+        path,
+        f"The model file {path} is in use by another Distill process (training or saving it); "
+        "try again when that has finished.",
+        wait,
+    )
+
+
+def delete_model(ref: str | DistillModel) -> DistillModel:
+    """Remove a model from the library; returns what was deleted.
+
+    Refused while another process trains or rewrites it, and if the file changed since it
+    was read (a retrain replaced it), so a confirmation never deletes a model it did not show.
+    """
+    model = resolve_model(ref) if isinstance(ref, str) else ref
     if model.path is not None:
-        model.path.unlink(missing_ok=True)
+        with model_lock(model.path, wait=0):
+            if model.identity is not None and file_identity(model.path) != model.identity:
+                raise DistillError(
+                    f"The model file {model.path} changed while it was being deleted; nothing was deleted."
+                )
+            model.path.unlink(missing_ok=True)
     return model
 
 
@@ -115,10 +153,13 @@ def rename_model(ref: str, new_name: str) -> DistillModel:
         raise DistillError(f"Only models in the library can be renamed; '{ref}' is outside {models_dir()}.")
     if new_name == model.name:
         return model
-    if target.exists():
-        raise DistillError(f"A model called '{new_name}' already exists; pick another name.")
-    model.name = new_name
-    save_model(model, target)
-    if old.resolve() != target.resolve():
-        old.unlink(missing_ok=True)
+    with model_lock(old, wait=0), model_lock(target, wait=0):
+        if target.exists():
+            raise DistillError(f"A model called '{new_name}' already exists; pick another name.")
+        if model.identity is not None and file_identity(old) != model.identity:
+            raise DistillError(f"The model file {old} changed while it was being renamed; nothing was renamed.")
+        model.name = new_name
+        save_model(model, target)
+        if old.resolve() != target.resolve():
+            old.unlink(missing_ok=True)
     return model

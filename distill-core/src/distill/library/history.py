@@ -7,6 +7,7 @@ number of `distill generate` processes can record at once without losing an entr
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +16,12 @@ from typing import Any
 import torch
 
 from distill.errors import DistillError
-from distill.fileio import write_text_atomic
+from distill.fileio import visible_files, write_text_atomic
+from distill.names import is_safe_name, shown
 from distill.paths import history_dir
 
 THUMBNAIL_POINTS = 64
+SUFFIX = ".json"
 COMPARED = ("model", "seed", "sliders", "vocoder", "duration", "format", "sample_rate", "channels", "spatial")
 
 
@@ -33,27 +36,59 @@ def record(document: dict[str, Any], wav: torch.Tensor) -> str:
     """Store one generation; returns its id."""
     entry_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}"
     entry = {"id": entry_id, **document, "thumbnail": thumbnail(wav)}
-    write_text_atomic(history_dir() / f"{entry_id}.json", json.dumps(entry, indent=2, default=str))
+    write_text_atomic(history_dir() / f"{entry_id}{SUFFIX}", json.dumps(entry, indent=2, default=str))
     return entry_id
 
 
+log = logging.getLogger(__name__)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """One entry; its id is its file name, whatever the file says."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DistillError(f"History entry {path.name} is damaged ({type(exc).__name__}).") from exc
+    if not isinstance(entry, dict):
+        raise DistillError(f"History entry {path.name} is damaged (not a JSON object).")
+    return {**entry, "id": path.stem}
+
+
 def list_entries() -> list[dict[str, Any]]:
-    """All entries, oldest first."""
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(history_dir().glob("*.json"))]
+    """All entries, oldest first; a damaged file is skipped with a warning, never fatal."""
+    entries = []
+    for path in visible_files(history_dir(), SUFFIX):
+        try:
+            entries.append(_read(path))
+        except DistillError as exc:
+            if path.exists():  # not deleted meanwhile by another process
+                log.warning("%s; it was left out of the list.", str(exc).rstrip("."))
+    return entries
+
+
+def _entry_path(entry_id: str) -> Path:
+    """The file of an entry by id or unique id prefix; ids are matched, never used as paths."""
+    names = visible_files(history_dir(), SUFFIX) if is_safe_name(entry_id) else []
+    matches = [p for p in names if p.stem.startswith(entry_id)]
+    exact = [p for p in matches if p.stem == entry_id]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0]
+    problem = "matches several entries" if matches else "is not in the history"
+    raise DistillError(f"History entry {shown(entry_id)} {problem}; see `distill history list`.")
 
 
 def get_entry(entry_id: str) -> dict[str, Any]:
     """An entry by id or unique id prefix."""
-    matches = sorted(history_dir().glob(f"{entry_id}*.json")) if entry_id else []
-    if len(matches) != 1:
-        problem = "matches several entries" if matches else "is not in the history"
-        raise DistillError(f"History entry '{entry_id}' {problem}; see `distill history list`.")
-    return json.loads(matches[0].read_text(encoding="utf-8"))
+    return _read(_entry_path(entry_id))
 
 
 def delete_entry(entry_id: str) -> dict[str, Any]:
-    entry = get_entry(entry_id)
-    (history_dir() / f"{entry['id']}.json").unlink()
+    path = _entry_path(entry_id)
+    try:
+        entry = _read(path)
+    except DistillError:  # a damaged entry can still be deleted
+        entry = {"id": path.stem}
+    path.unlink(missing_ok=True)
     return entry
 
 

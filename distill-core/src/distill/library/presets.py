@@ -1,24 +1,61 @@
-"""Saved slider settings, per model: one JSON file per model in the presets folder."""
+"""Saved slider settings, per model: one JSON file per model in the presets folder.
+
+Saving and deleting read, change and rewrite that file under a lock, so processes saving
+presets for the same model at once never lose one another's presets.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from distill.errors import DistillError
-from distill.fileio import write_text_atomic
+from distill.fileio import file_lock, io_problem, write_text_atomic
 from distill.models.format import DistillModel, now_iso
+from distill.names import check_name
 from distill.paths import presets_dir
 
 
 def _file(model: DistillModel) -> Path:
-    return presets_dir() / f"{model.id}.json"
+    return presets_dir() / f"{check_name(model.id, 'Model id')}.json"
+
+
+def _lock(model: DistillModel) -> AbstractContextManager[None]:
+    message = f"The presets of model '{model.name}' are being changed by another process; try again."
+    return file_lock(_file(model), message, wait=30.0)
+
+
+def _valid(data: object) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("presets"), dict):
+        return False
+    for preset in data["presets"].values():
+        sliders = preset.get("sliders") if isinstance(preset, dict) else None
+        if not isinstance(sliders, dict):
+            return False
+        for index, value in sliders.items():
+            if not (index.isdigit() and isinstance(value, int | float) and math.isfinite(value)):
+                return False
+    return True
 
 
 def _read(model: DistillModel) -> dict[str, Any]:
     path = _file(model)
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"model": model.name, "presets": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"model": model.name, "presets": {}}
+    except OSError as exc:
+        raise DistillError(f"Cannot read the presets file {path}: {io_problem(exc)}.") from exc
+    except ValueError:
+        data = None
+    if not _valid(data):
+        raise DistillError(
+            f"The presets file of model '{model.name}' ({path}) is damaged; fix or delete it to save presets again."
+        )
+    return data
 
 
 def list_presets(model: DistillModel) -> dict[str, dict[str, Any]]:
@@ -27,11 +64,11 @@ def list_presets(model: DistillModel) -> dict[str, dict[str, Any]]:
 
 
 def save_preset(model: DistillModel, name: str, sliders: dict[int, float]) -> dict[str, Any]:
-    if not name.strip():
-        raise DistillError("A preset needs a name.")
-    data = _read(model)
-    data["presets"][name] = {"sliders": {str(k): v for k, v in sorted(sliders.items())}, "created": now_iso()}
-    write_text_atomic(_file(model), json.dumps(data, indent=2))
+    check_name(name, "Preset name")
+    with _lock(model):
+        data = _read(model)
+        data["presets"][name] = {"sliders": {str(k): v for k, v in sorted(sliders.items())}, "created": now_iso()}
+        write_text_atomic(_file(model), json.dumps(data, indent=2))
     return data["presets"][name]
 
 
@@ -44,7 +81,9 @@ def load_preset(model: DistillModel, name: str) -> dict[int, float]:
 
 
 def delete_preset(model: DistillModel, name: str) -> None:
-    load_preset(model, name)
-    data = _read(model)
-    del data["presets"][name]
-    write_text_atomic(_file(model), json.dumps(data, indent=2))
+    with _lock(model):
+        data = _read(model)
+        if name not in data["presets"]:
+            load_preset(model, name)  # the "unknown preset" sentence
+        del data["presets"][name]
+        write_text_atomic(_file(model), json.dumps(data, indent=2))

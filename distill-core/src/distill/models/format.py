@@ -6,6 +6,7 @@ One `torch.save` archive holding only tensors and plain containers, read back wi
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ import torch
 
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
-from distill.fileio import atomic_path
+from distill.fileio import FileIdentity, atomic_path, file_identity
+from distill.models.schema import payload_problem, validate_payload, version_problem
+from distill.names import check_name
 
 FORMAT_TAG = "distill-model"
 FORMAT_VERSION = 2
@@ -43,6 +46,7 @@ class DistillModel:
     vocoder_state_dict: dict[str, torch.Tensor] | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     path: Path | None = None  # where it was loaded from or saved to; not stored
+    identity: FileIdentity | None = field(default=None, repr=False, compare=False)  # of `path` as read; not stored
 
     def to_payload(self) -> dict[str, Any]:
         metadata = {"created": now_iso(), **self.metadata, "updated": now_iso()}
@@ -81,13 +85,23 @@ class DistillModel:
 
 
 def save_model(model: DistillModel, path: Path) -> Path:
-    """Write `model` to `path` atomically: a failure leaves any previous file intact."""
+    """Write `model` to `path` atomically: a failure leaves any previous file intact.
+
+    The payload passes the same checks as a loaded one first: Distill never writes a
+    model file (NaN weights, an unsafe name) that it would refuse to read.
+    """
     path = Path(path)
+    check_name(model.name, "Model name")
+    check_name(model.id, "Model id")
     payload = model.to_payload()
+    problem = payload_problem(payload)
+    if problem is not None:
+        raise DistillError(f"Model '{model.name}' was not saved: {problem}.")
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     model.metadata = payload["metadata"]
     model.path = path
+    model.identity = file_identity(path)
     return path
 
 
@@ -97,18 +111,22 @@ def load_model(path: Path) -> DistillModel:
     if not path.is_file():
         raise DistillError(f"Model file not found: {path}.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with open(path, "rb") as file:
+            identity = os.fstat(file.fileno())
+            payload = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise DistillError(f"{path} is not a readable Distill model (damaged or truncated file).") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_TAG:
         raise DistillError(f"{path} is not a Distill model file.")
     version = payload.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if version_problem(version) is not None:
+        raise DistillError(f"{path} cannot be used: {version_problem(version)} (the file is damaged or was altered).")
+    if version > FORMAT_VERSION:
         raise DistillError(
             f"{path} was written by a newer Distill (model format v{version}); this version reads up to "
             f"v{FORMAT_VERSION}, so please upgrade Distill."
         )
-    try:
-        return DistillModel.from_payload(payload, path)
-    except (KeyError, TypeError) as exc:
-        raise DistillError(f"{path} is missing model data ({exc}); the file is damaged.") from exc
+    validate_payload(payload, path)
+    model = DistillModel.from_payload(payload, path)
+    model.identity = (identity.st_dev, identity.st_ino, identity.st_size, identity.st_mtime_ns)
+    return model

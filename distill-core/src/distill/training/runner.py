@@ -11,7 +11,7 @@ collapsed never replaces a healthy one and is never saved as if it were fine.
 from __future__ import annotations
 
 import logging
-import re
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,11 @@ from distill.controls.analysis import analyse_latents
 from distill.data.segmenting import choose_layout, collection_segments
 from distill.data.validation import load_collection
 from distill.errors import DistillError
+from distill.library.catalog import model_lock
 from distill.models.diagnostics import Diagnostics, diagnose
 from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
+from distill.names import check_name
 from distill.paths import data_dir, models_dir
 from distill.training import checkpoint
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_held_out
@@ -37,23 +39,20 @@ log = logging.getLogger(__name__)
 MEASUREMENTS = 40  # times per run the held-out figures are measured, charted and checkpointed
 LEVEL_FLOOR_DB = -60.0  # the VAE's level scale reaches this far below a typical recording's peak
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-
 
 class _StopRequested(Exception):
     """Raised between steps when `should_stop` says so; handled exactly like Ctrl-C."""
 
 
 def model_path(name: str) -> Path:
-    if not NAME_PATTERN.match(name):
-        raise DistillError(
-            f"Model name '{name}' is not allowed; use up to 64 letters, digits, spaces, '.', '_' or '-'."
-        )
+    check_name(name, "Model name")
+    if name.lower().endswith(SUFFIX):
+        raise DistillError(f"Model name '{name}' would be read as a file path; leave out '{SUFFIX}'.")
     return models_dir() / f"{name}{SUFFIX}"
 
 
 def run_dir(name: str) -> Path:
-    return data_dir() / "runs" / name
+    return data_dir() / "runs" / check_name(name, "Model name")
 
 
 def level_floor(segments: torch.Tensor, owners: torch.Tensor) -> float:
@@ -73,7 +72,36 @@ def safer(preset: TrainingPreset) -> TrainingPreset:
     return replace(preset, beta=preset.beta / 10, free_bits=max(preset.free_bits * 5, 0.5))
 
 
-def train_model(
+def _check_finite(stats: EpochStats, name: str) -> None:
+    """Stop before a diverged epoch is checkpointed: a NaN model is never saved."""
+    if not math.isfinite(stats.train_loss):
+        raise DistillError(
+            f"Training of '{name}' diverged in epoch {stats.epoch} (the loss is not a number); nothing of that epoch "
+            "was saved. Check the recordings for extreme levels, or train again with another --preset."
+        )
+
+
+def _remove_run_dir(folder: Path) -> None:
+    """A finished run leaves no empty folders behind."""
+    for empty in (folder, folder.parent):
+        try:
+            empty.rmdir()
+        except OSError:
+            return
+
+
+def train_model(data_path: Path, name: str, **options: Any) -> DistillModel:
+    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`.
+
+    The name is held (a lock on its model file) for the whole run, so a second run of the
+    same name, a delete or a vocoder's save fails at once with one sentence instead of
+    one silently replacing the other. `options`: see `_train`.
+    """
+    with model_lock(model_path(name), wait=0):
+        return _train(data_path, name, **options)
+
+
+def _train(
     data_path: Path,
     name: str,
     *,
@@ -87,7 +115,7 @@ def train_model(
     spectrogram: SpectrogramConfig | None = None,
     should_stop: ShouldStop | None = None,
 ) -> DistillModel:
-    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`.
+    """The training run itself, with the name held.
 
     `should_stop` is a stop button asked after every step; pressing it, like Ctrl-C, ends
     the run with `TrainingCancelled` and keeps the last finished epoch's checkpoint.
@@ -109,6 +137,8 @@ def train_model(
     train_idx, val_idx = split_held_out(owners, base.validation_fraction, base.seed)
     device = torch.device(device)
     train, val = segments[train_idx].to(device), segments[val_idx].to(device)
+    recordings = checkpoint.recordings(collection)
+    collection.waveforms.clear()  # the segments are all training needs: an hour of audio is 690 MB
     run = _Run(name, run_dir(name) / "checkpoint.pt", train, slack[train_idx].to(device), val, progress, should_stop)
 
     resumed = checkpoint.read(run.checkpoint) if resume else None
@@ -116,7 +146,9 @@ def train_model(
     chosen = base.for_collection(layout.segment_frames, len(train_idx))
     while True:
         attempt_preset = safer(chosen) if attempt else chosen
-        vae, state = run.fit(arch, attempt_preset, attempt, resumed)
+        if resumed is not None:
+            checkpoint.check_fits(resumed, run.checkpoint, attempt_preset, recordings)
+        vae, state = run.fit(arch, attempt_preset, attempt, resumed, recordings)
         diagnostics = diagnose(vae, train, val)
         if not diagnostics.collapsed or attempt or epochs is not None:
             break
@@ -153,6 +185,7 @@ def train_model(
         )
     save_model(model, target)
     run.checkpoint.unlink(missing_ok=True)
+    _remove_run_dir(run.checkpoint.parent)
     return model
 
 
@@ -188,9 +221,18 @@ class _Run:
         self.progress, self.should_stop = progress, should_stop
 
     def fit(
-        self, arch: VAEConfig, preset: TrainingPreset, attempt: int, resumed: dict[str, Any] | None
+        self,
+        arch: VAEConfig,
+        preset: TrainingPreset,
+        attempt: int,
+        resumed: dict[str, Any] | None,
+        recordings: dict[str, Any],
     ) -> tuple[VAE, TrainingState]:
-        """Train from scratch (or from `resumed`) to the preset's last epoch."""
+        """Train from scratch (or from `resumed`) to the preset's last epoch.
+
+        A diverged epoch (non-finite loss) ends the run before it is snapshotted, so no
+        checkpoint ever holds NaN weights.
+        """
         torch.manual_seed(preset.seed + attempt)
         vae = VAE(arch).to(self.train.device)
         if arch.level_floor is not None:
@@ -198,8 +240,12 @@ class _Run:
         optimizer = torch.optim.AdamW(vae.parameters(), lr=preset.learning_rate, weight_decay=preset.weight_decay)
         state = TrainingState(vae, optimizer, torch.Generator().manual_seed(preset.seed + attempt))
         if resumed is not None:
-            checkpoint.restore(resumed, state)
-        last = checkpoint.snapshot(state, attempt) if state.epoch else None
+            checkpoint.restore(resumed, state, self.checkpoint)
+
+        def snap() -> dict[str, Any]:
+            return checkpoint.snapshot(state, attempt, preset, recordings)
+
+        last = snap() if state.epoch else None
         every = max(1, preset.epochs // MEASUREMENTS)
         try:
             while state.epoch < preset.epochs:
@@ -207,7 +253,8 @@ class _Run:
                 stats = run_epoch(
                     state, self.train, self.slack, self.val if measure else None, preset, self._on_step(state, preset)
                 )
-                last = checkpoint.snapshot(state, attempt)
+                _check_finite(stats, self.name)
+                last = snap()
                 if measure:
                     checkpoint.write(self.checkpoint, last)
                     self._report(state, preset, stats, diagnose(vae, self.train, self.val))

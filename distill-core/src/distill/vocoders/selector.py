@@ -49,6 +49,22 @@ def load_named(
     return vocoder.to(device)
 
 
+def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> str | None:
+    """Why a model's own vocoder is not in the ranking (its plugin missing or broken), or None."""
+    own = getattr(model, "vocoder_type", None)
+    if own is None or getattr(model, "vocoder_state_dict", None) is None or own in ranking:
+        return None
+    record = registry.record(own)
+    why = (
+        "is not installed"
+        if record is None
+        else f"is broken ({record.error})"
+        if record.status != "ok"
+        else "declined it"
+    )
+    return f"Model '{getattr(model, 'name', '?')}' carries its own '{own}' vocoder, but that plugin {why}."
+
+
 @dataclass
 class Selection:
     """The vocoder chosen, and every plugin auto-selection passed over on the way, with why."""
@@ -75,6 +91,10 @@ def choose_vocoder(
         return Selection(load_named(requested, model, device, registry, progress))
     ranking = rank_vocoders(model, registry)
     skipped: list[dict[str, str]] = []
+    own_problem = _own_vocoder_unusable(model, ranking, registry)
+    if own_problem is not None:  # said, not silently swapped for another vocoder
+        log.warning("%s; using another vocoder", own_problem.rstrip("."))
+        skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": own_problem})
     for position, name in enumerate(ranking):
         try:
             return Selection(load_named(name, model, device, registry, progress), skipped)

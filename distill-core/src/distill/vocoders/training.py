@@ -8,6 +8,8 @@ from typing import Any
 
 from distill.audio.io import READABLE_SUFFIXES
 from distill.errors import DistillError
+from distill.fileio import file_identity
+from distill.library.catalog import model_lock, resolve_model
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
 from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
@@ -83,14 +85,26 @@ def model_training_audio(model: DistillModel, data: Path | None = None) -> Train
     return TrainingAudio(present, model.spectrogram.sample_rate)
 
 
-def bundle_vocoder(model: DistillModel, state: VocoderState) -> DistillModel:
-    """Store the trained vocoder inside the model's own file; a failed write keeps the old file."""
+def bundle_vocoder(model: DistillModel, state: VocoderState, kept_in: Path | None = None) -> DistillModel:
+    """Store the trained vocoder inside the model's own file; a failed write keeps the old file.
+
+    Compare-and-swap under the model's lock: if the file is no longer the one `model` was
+    read from (retrained, replaced or deleted meanwhile), nothing is written, so a
+    retrained model is never reverted and a deleted one never comes back.
+    """
     if model.path is None:
         raise DistillError(f"Model '{model.name}' has no file to store its vocoder in.")
-    model.vocoder_type = state.vocoder_type
-    model.vocoder_config = state.config
-    model.vocoder_state_dict = state.state_dict
-    save_model(model, model.path)
+    with model_lock(model.path):
+        if model.identity is not None and file_identity(model.path) != model.identity:
+            kept = f"; the trained vocoder's checkpoint is kept in {kept_in} (start from it with --init-from)"
+            raise DistillError(
+                f"Model '{model.name}' was retrained, replaced or deleted while its vocoder trained, so its file "
+                f"was left as it is{kept if kept_in else ''}."
+            )
+        model.vocoder_type = state.vocoder_type
+        model.vocoder_config = state.config
+        model.vocoder_state_dict = state.state_dict
+        save_model(model, model.path)
     return model
 
 
@@ -133,19 +147,24 @@ def train_model_vocoder(
         raise DistillError(f"Training vocoder '{name}' failed ({describe_error(exc)}).") from exc
     if state is None:
         raise DistillError(f"Vocoder '{name}' returned no trained state.")
-    return bundle_vocoder(model, state)
+    return bundle_vocoder(model, state, Path(config["run_dir"]) if config.get("run_dir") else None)
 
 
 def initial_weights(source: str, name: str) -> dict:
     """Generator weights to warm-start from: another model's own vocoder, or a checkpoint file."""
-    import torch
+    import pickle
 
-    from distill.library.catalog import resolve_model
+    import torch
 
     path = Path(source).expanduser()
     if path.is_file() and path.suffix != ".distill":
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise DistillError(
+                f"{path} holds more than plain weights (Python objects Distill will not run), "
+                "so it cannot be used as a checkpoint."
+            ) from exc
         except Exception as exc:
             raise DistillError(f"{path} is not a readable vocoder checkpoint ({describe_error(exc)}).") from exc
         if not isinstance(state, dict) or "generator" not in state:

@@ -67,5 +67,11 @@ class HiFiGANConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HiFiGANConfig:
+        """A stored config; one without `input_scale` is a bundle from before the field existed."""
         known = {f.name for f in fields(cls)}
         return cls(**{"input_scale": LEGACY_INPUT_SCALE, **{k: v for k, v in data.items() if k in known}})
+
+
+def is_complete(data: dict[str, Any]) -> bool:
+    """Whether stored settings name every field (an older bundle may lack only `input_scale`)."""
+    return {f.name for f in fields(HiFiGANConfig)} - {"input_scale"} <= set(data)

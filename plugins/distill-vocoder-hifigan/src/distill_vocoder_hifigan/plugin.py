@@ -27,16 +27,26 @@ def load_vocoder(name, model, device):
             f"distill train-vocoder --model {model.name}" if model is not None else "distill train-vocoder --model NAME"
         )
         raise VocoderUnavailable(f"{who} has no HiFi-GAN vocoder of its own; train one with `{hint}`.")
-    from distill_vocoder_hifigan.config import INPUT_SCALE, HiFiGANConfig
+    from distill_vocoder_hifigan.config import INPUT_SCALE, HiFiGANConfig, is_complete
     from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
 
-    config = HiFiGANConfig.from_dict(model.vocoder_config)
+    again = f"train it again with `distill train-vocoder --model {model.name}`"
+    stored = model.vocoder_config if isinstance(model.vocoder_config, dict) else {}
+    try:
+        config = HiFiGANConfig.from_dict(stored)
+        if config.input_scale == INPUT_SCALE:
+            generator = build_generator(config, model.vocoder_state_dict)
+    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+        raise VocoderUnavailable(
+            f"Model '{model.name}' carries HiFi-GAN weights that do not fit their own settings (damaged); {again}."
+        ) from exc
     if config.input_scale != INPUT_SCALE:
+        if not is_complete(stored):
+            raise VocoderUnavailable(f"Model '{model.name}' carries damaged HiFi-GAN settings; {again}.")
         raise VocoderUnavailable(
             f"Model '{model.name}' carries a HiFi-GAN from an older Distill that expects {config.input_scale} mels; "
-            f"train it again with `distill train-vocoder --model {model.name}`."
+            f"{again}."
         )
-    generator = build_generator(config, model.vocoder_state_dict)
     return HiFiGANVocoder(generator, model_spectrogram_config(model)).to(device)
 
 

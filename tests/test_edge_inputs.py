@@ -1,0 +1,240 @@
+"""Edge values a user can type or hand over: a millisecond of audio, NaN samples, absurd
+levels, huge seeds, damaged checkpoints, NaN directions, giant batches. One sentence each,
+or it simply works; never a traceback, never a NaN file."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+GRIFFINLIM = ("--vocoder", "griffinlim")
+
+
+def _one_sentence(result, fragment: str) -> None:
+    assert result.code == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and fragment in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def _tone(seconds: float, rate: int = 48000, level: float = 0.4) -> np.ndarray:
+    n = max(1, round(seconds * rate))
+    return (level * np.sin(np.arange(n) * 2 * np.pi * 330 / rate)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seconds", ["0.001", "0.01", "0.03"])
+def test_generate_a_few_milliseconds(run_cli, kit, tmp_path, seconds):
+    result = run_cli("generate", "kit", "-d", seconds, *GRIFFINLIM, "--output-dir", str(tmp_path), "--json")
+    assert result.code == 0, result.stderr
+    (record,) = result.json()["files"]
+    assert sf.info(record["path"]).frames == round(float(seconds) * 48000)
+
+
+@pytest.mark.parametrize("samples", [1, 100, 1440])
+def test_vocode_a_file_of_one_sample_to_30_ms(run_cli, tmp_path, samples):
+    source = tmp_path / "tiny.wav"
+    sf.write(source, _tone(1)[:samples], 48000)
+    result = run_cli("vocode", str(source), *GRIFFINLIM, "-o", str(tmp_path / "out.wav"))
+    assert result.code == 0, result.stderr
+    out, _ = sf.read(tmp_path / "out.wav")
+    assert out.shape == (samples,) and np.isfinite(out).all()
+
+
+def test_training_on_a_single_20_ms_one_shot(run_cli, tmp_path):
+    data = tmp_path / "click"
+    data.mkdir()
+    sf.write(data / "click.wav", _tone(0.02), 48000)
+    result = run_cli("train", str(data), "--model-name", "click", "--preset", "demo", "--epochs", "1")
+    assert result.code == 0, result.stderr
+    generated = run_cli("generate", "click", "-d", "0.3", *GRIFFINLIM, "--output-dir", str(tmp_path / "out"))
+    assert generated.code == 0, generated.stderr
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1e20])
+def test_vocode_refuses_non_finite_or_absurd_samples(run_cli, tmp_path, bad):
+    wav = _tone(0.5)
+    wav[1000] = bad
+    source = tmp_path / "bad.wav"
+    sf.write(source, wav, 48000, subtype="FLOAT")
+    result = run_cli("vocode", str(source), *GRIFFINLIM, "-o", str(tmp_path / "out.wav"))
+    _one_sentence(result, "cannot be resynthesised")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_a_model_with_nan_weights_is_refused(run_cli, kit, tmp_path):
+    payload = torch.load(kit, weights_only=True)
+    for tensor in payload["vae_state_dict"].values():
+        tensor.fill_(float("nan"))
+    torch.save(payload, kit)
+    result = run_cli("generate", "kit", "-d", "0.3", *GRIFFINLIM, "--output-dir", str(tmp_path))
+    _one_sentence(result, "contains NaN or infinite values")
+    assert list(tmp_path.iterdir()) == [] or not any(tmp_path.rglob("*.wav"))
+
+
+def test_a_file_scaled_by_1e20_is_skipped_and_training_stays_finite(run_cli, audio_dir, tmp_path, distill_home):
+    data = tmp_path / "data"
+    data.mkdir()
+    for source in sorted(audio_dir.glob("*.wav"))[:3]:
+        (data / source.name).write_bytes(source.read_bytes())
+    sf.write(data / "scaled.wav", _tone(1.0) * np.float32(1e20 / 0.4), 48000, subtype="FLOAT")
+    result = run_cli("train", str(data), "--model-name", "scaled", "--preset", "demo", "--epochs", "2")
+    assert result.code == 0, result.stderr
+    assert "Skipped scaled.wav" in result.stderr and "far beyond full scale" in result.stderr
+    payload = torch.load(distill_home / "models" / "scaled.distill", weights_only=True)
+    assert all(torch.isfinite(t).all() for t in payload["vae_state_dict"].values())
+    assert not (distill_home / "runs").exists()  # no checkpoint, and no empty run folder either
+
+
+@pytest.mark.parametrize(("seed", "count"), [(2**64, 1), (2**64 - 1, 2), (2**70, 1), (-1, 1)])
+def test_seeds_out_of_range_are_refused_before_any_file(run_cli, kit, tmp_path, seed, count):
+    result = run_cli("generate", "kit", "-n", str(count), "-d", "0.2", "--seed", str(seed), *GRIFFINLIM)
+    _one_sentence(result, "The seed must lie between 0 and")
+    assert run_cli("history", "list", "--json").json() == []
+
+
+def test_the_largest_seed_works(run_cli, kit, tmp_path):
+    result = run_cli(
+        "generate", "kit", "-d", "0.2", "--seed", str(2**64 - 1), *GRIFFINLIM, "--output-dir", str(tmp_path)
+    )
+    assert result.code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--azimuth", "nan", "azimuth must lie between -180 and 180"),
+        ("--azimuth", "1e9", "azimuth must lie between -180 and 180"),
+        ("--azimuth", "inf", "azimuth must lie between -180 and 180"),
+        ("--width", "nan", "width must lie between 0"),
+    ],
+)
+def test_non_finite_or_far_spatial_settings_are_refused(run_cli, kit, tmp_path, option, value, fragment):
+    result = run_cli("generate", "kit", "-d", "0.2", "--spatial-mode", "binaural", option, value, *GRIFFINLIM)
+    _one_sentence(result, fragment)
+    listed = run_cli("history", "list", "--json")
+    assert listed.code == 0 and json.loads(listed.stdout) == []
+
+
+def test_a_source_behind_the_head_is_mirrored_not_clamped():
+    from distill.audio.spatial import spherical_head_hrir
+
+    assert torch.allclose(spherical_head_hrir(150.0, 48000), spherical_head_hrir(30.0, 48000))
+    assert not torch.allclose(spherical_head_hrir(150.0, 48000), spherical_head_hrir(90.0, 48000))
+
+
+@pytest.fixture
+def checkpoint(audio_dir, distill_home) -> Path:
+    """A real checkpoint of 'kit' after one epoch of the demo preset, as Ctrl-C leaves it."""
+    from distill.training.runner import TrainingCancelled, run_dir, train_model
+
+    def stop_after_first_epoch(event):
+        if event.message == "epoch 1/5" and event.metrics:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingCancelled):
+        train_model(audio_dir, "kit", preset="demo", epochs=5, progress=stop_after_first_epoch)
+    path = run_dir("kit") / "checkpoint.pt"
+    assert path.is_file()
+    return path
+
+
+def test_resume_from_a_corrupt_checkpoint(run_cli, audio_dir, checkpoint):
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    result = run_cli("train", str(audio_dir), "--model-name", "kit", "--preset", "demo", "--epochs", "5", "--resume")
+    _one_sentence(result, "is damaged; start again without --resume")
+
+
+def test_resume_with_a_different_preset(run_cli, audio_dir, checkpoint):
+    result = run_cli("train", str(audio_dir), "--model-name", "kit", "--preset", "small", "--epochs", "5", "--resume")
+    _one_sentence(result, "was made with the 'demo' preset")
+
+
+def test_resume_on_a_different_data_folder(run_cli, audio_dir, checkpoint, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    for source in sorted(audio_dir.glob("*.wav"))[:3]:
+        (other / source.name).write_bytes(source.read_bytes())
+    result = run_cli("train", str(other), "--model-name", "kit", "--preset", "demo", "--epochs", "5", "--resume")
+    _one_sentence(result, "was made on other recordings")
+
+
+def test_a_giant_vocoder_batch_is_refused_before_memory_runs_out(kit):
+    """In a child process capped at 6 GiB, so code that tries the batch fails fast instead of
+    taking the machine down."""
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    code = "import sys; from distill.cli.app import main; sys.exit(main())"
+    argv = ["train-vocoder", "--model", "kit", "--max-steps", "1", "--batch-size", "1000"]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, preexec_fn=cap_memory, timeout=300
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "A batch of 1000 needs about" in result.stderr and "--batch-size" in result.stderr
+
+
+def test_a_model_whose_vocoder_plugin_is_missing_says_so(run_cli, kit, tmp_path):
+    payload = torch.load(kit, weights_only=True)
+    payload.update(vocoder_type="wavenet", vocoder_config={}, vocoder_state_dict={"w": torch.zeros(2)})
+    torch.save(payload, kit)
+    result = run_cli("generate", "kit", "-d", "0.2", "--output-dir", str(tmp_path), "--json")
+    assert result.code == 0, result.stderr
+    assert "carries its own 'wavenet' vocoder, but that plugin is not installed" in result.stderr
+
+
+def test_garbage_hifigan_weights_are_called_damaged(run_cli, kit, tmp_path):
+    payload = torch.load(kit, weights_only=True)
+    payload.update(vocoder_type="hifigan", vocoder_config={"noise": 1}, vocoder_state_dict={"w": torch.zeros(2)})
+    torch.save(payload, kit)
+    result = run_cli("generate", "kit", "-d", "0.2", "--vocoder", "hifigan", "--output-dir", str(tmp_path))
+    _one_sentence(result, "carries damaged HiFi-GAN settings")
+    assert "log1p" not in result.stderr
+
+
+def test_init_from_a_pickle_does_not_advise_unsafe_loading(run_cli, kit, tmp_path):
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"generator": Path("x")}))
+    result = run_cli("train-vocoder", "--model", "kit", "--init-from", str(evil), "--max-steps", "1")
+    _one_sentence(result, "holds more than plain weights")
+    assert "weights_only" not in result.stderr
+
+
+def test_ctrl_c_during_a_long_generate_says_cancelled(kit, tmp_path):
+    code = "import sys; from distill.cli.app import main; sys.exit(main())"
+    argv = ["generate", "kit", "-n", "1000", "-d", "0.2", *GRIFFINLIM, "--output-dir", str(tmp_path)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    seen = b""
+    while b"[2/1000]" not in seen:
+        chunk = os.read(process.stderr.fileno(), 4096)
+        assert chunk, seen
+        seen += chunk
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    assert (seen + process.stderr.read()).decode().rstrip().endswith("Cancelled.")
+
+
+def test_new_files_follow_the_umask(run_cli, kit, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        result = run_cli("generate", "kit", "-d", "0.2", *GRIFFINLIM, "--output-dir", str(tmp_path), "--json")
+    finally:
+        os.umask(previous)
+    record = result.json()["files"][0]
+    for path in (Path(record["path"]), Path(record["path"]).with_suffix(".json")):
+        assert path.stat().st_mode & 0o777 == 0o644
