@@ -8,13 +8,14 @@ import typer
 
 from distill.audio.export import FORMATS, ExportSettings
 from distill.audio.spectrogram import SpectrogramConfig
-from distill.cli.common import JSON_OPTION, device_of, load_vocoder_for
-from distill.cli.output import print_json
+from distill.cli.common import JSON_OPTION, device_of
+from distill.cli.output import print_json, rich_progress
 from distill.cli.root import app
 from distill.errors import DistillError
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
 from distill.inference.render import ensure_writable, write_output
 from distill.library.catalog import resolve_model
+from distill.vocoders import select_vocoder
 
 
 @app.command()
@@ -34,8 +35,9 @@ def vocode(
     config = model.spectrogram if model else SpectrogramConfig()
     source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download
     ensure_writable(output.parent)
-    vocoder = load_vocoder_for(vocoder_name, model, device_of(ctx))
-    wav = resynthesise(source, config, vocoder)
+    with rich_progress() as progress:  # open while rendering too: a fallback may need to download
+        vocoder = select_vocoder(vocoder_name, model, device_of(ctx), progress=progress)
+        wav = resynthesise(source, config, vocoder)
     settings = ExportSettings(
         fmt, 24, config.sample_rate if config.sample_rate in (44100, 48000, 96000) else 48000, None
     )

@@ -29,13 +29,8 @@ from distill.vocoders.types import (
     VocoderState,
     VocoderUnavailable,
     fit_length,
+    model_spectrogram_config,
 )
-
-
-def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
-    """The mel config a vocoder must honour: the model's own, or the default without one."""
-    return getattr(model, "spectrogram", None) or SpectrogramConfig()
-
 
 __all__ = [
     "AUTO",

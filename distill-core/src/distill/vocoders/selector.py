@@ -1,4 +1,9 @@
-"""Choosing a vocoder: an explicit name, or `auto` down the priority ranking with fallback."""
+"""Choosing a vocoder: an explicit name, or `auto` down the priority ranking with fallback.
+
+What `select_vocoder` returns is always a `CheckedVocoder`: callers never talk to a
+plugin's object directly, so a plugin that raises or returns garbage while rendering is
+caught there (and, under `auto`, replaced by the next one in the ranking).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import logging
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable
+from distill.vocoders.checked import CheckedVocoder, NoVocoderLoaded
+from distill.vocoders.registry import PluginFailure, VocoderRegistry, call_plugin, get_registry
+from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable, model_spectrogram_config
 
 AUTO = "auto"
 
@@ -16,10 +22,13 @@ log = logging.getLogger(__name__)
 
 
 def rank_vocoders(model: object, registry: VocoderRegistry | None = None) -> list[str]:
-    """Plugin names that can serve `model`, best first (ties broken by name)."""
-    registry = registry or get_registry()
-    answers = registry.priorities(model)
-    return sorted(answers, key=lambda name: (-answers[name], name))
+    """Plugin names that can serve `model`, best first (ties broken by name): the order `auto` tries."""
+    return auto_order((registry or get_registry()).priorities(model))
+
+
+def auto_order(priorities: dict[str, int]) -> list[str]:
+    """Names by priority, highest first, ties broken by name."""
+    return sorted(priorities, key=lambda name: (-priorities[name], name))
 
 
 def load_named(
@@ -29,7 +38,7 @@ def load_named(
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
 ) -> Vocoder:
-    """Load plugin `name`'s vocoder; every failure becomes one sentence for the user."""
+    """Plugin `name`'s own vocoder, on `device`; every failure becomes one sentence for the user."""
     registry = registry or get_registry()
     record = registry.record(name)
     if record is None:
@@ -39,13 +48,23 @@ def load_named(
         raise DistillError(f"Vocoder '{name}' is installed but broken ({record.error}).")
     try:
         vocoder = registry.call(name, "load_vocoder", name=name, model=model, device=device, progress=progress)
-    except DistillError:
-        raise
-    except Exception as exc:
-        raise VocoderUnavailable(f"Vocoder '{name}' failed to load ({describe_error(exc)}).") from exc
-    if vocoder is None:
-        raise VocoderUnavailable(f"Vocoder plugin '{name}' did not provide a vocoder.")
-    return vocoder.to(device)
+        if vocoder is None:
+            raise VocoderUnavailable(f"Vocoder plugin '{name}' did not provide a vocoder.")
+        if not callable(getattr(vocoder, "mel_to_waveform", None)):
+            raise VocoderUnavailable(f"Vocoder plugin '{name}' returned a {type(vocoder).__name__}, not a vocoder.")
+        moved = call_plugin(vocoder.to, device)
+    except PluginFailure as failure:
+        if isinstance(failure.original, DistillError):
+            raise failure.original from None
+        raise VocoderUnavailable(f"Vocoder '{name}' failed to load ({failure}).") from failure
+    return moved if callable(getattr(moved, "mel_to_waveform", None)) else vocoder
+
+
+def warn_about_broken(registry: VocoderRegistry) -> None:
+    """One warning line per plugin that is installed but could not even be imported or registered."""
+    for record in registry.broken():
+        where = f" ({record.distribution})" if record.distribution else ""
+        log.warning("Vocoder plugin '%s'%s is broken and was skipped: %s", record.name, where, record.error)
 
 
 def select_vocoder(
@@ -54,25 +73,26 @@ def select_vocoder(
     device: torch.device,
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
-) -> Vocoder:
+) -> CheckedVocoder:
     """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking; an explicit name never falls back.
+    ranking (at load time or, if a vocoder fails while rendering, then); an explicit name
+    never falls back.
     """
     registry = registry or get_registry()
+    config = model_spectrogram_config(model)
+
+    def load(name: str) -> Vocoder:
+        return load_named(name, model, device, registry, progress)
+
     if requested != AUTO:
-        return load_named(requested, model, device, registry, progress)
+        return CheckedVocoder([requested], load, config, device, progress, fallback=False)
+    warn_about_broken(registry)
     ranking = rank_vocoders(model, registry)
-    reasons = []
-    for position, name in enumerate(ranking):
-        try:
-            return load_named(name, model, device, registry, progress)
-        except DistillError as exc:
-            following = ranking[position + 1 :]
-            then = f"; trying '{following[0]}' instead" if following else ""
-            log.warning("Vocoder '%s' could not be used: %s%s", name, str(exc).rstrip("."), then)
-            reasons.append(f"{name}: {exc}")
-    installed = ", ".join(registry.names()) or "none"
-    detail = f" ({'; '.join(reasons)})" if reasons else ""
-    raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.")
+    try:
+        return CheckedVocoder(ranking, load, config, device, progress)
+    except NoVocoderLoaded as exc:
+        installed = ", ".join(registry.names()) or "none"
+        detail = f" ({'; '.join(exc.reasons)})" if exc.reasons else ""
+        raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.") from None

@@ -10,7 +10,7 @@ from distill.audio.io import READABLE_SUFFIXES
 from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
-from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
+from distill.vocoders.registry import PluginFailure, VocoderRegistry, describe_error, get_registry
 from distill.vocoders.types import ProgressCallback, TrainingAudio, VocoderState
 
 
@@ -75,10 +75,10 @@ def train_model_vocoder(
         state = registry.call(
             name, "train_vocoder", name=name, model=model, dataset=dataset, config=config, progress=progress
         )
-    except (DistillError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        raise DistillError(f"Training vocoder '{name}' failed ({describe_error(exc)}).") from exc
+    except PluginFailure as failure:
+        if isinstance(failure.original, DistillError):
+            raise failure.original from None
+        raise DistillError(f"Training vocoder '{name}' failed ({failure}).") from failure
     if state is None:
         raise DistillError(f"Vocoder '{name}' returned no trained state.")
     return bundle_vocoder(model, state)

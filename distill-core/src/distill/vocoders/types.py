@@ -67,6 +67,11 @@ class GeneratorVocoder(Vocoder):
         return self
 
 
+def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
+    """The mel config a vocoder must honour: the model's own, or the default without one."""
+    return getattr(model, "spectrogram", None) or SpectrogramConfig()
+
+
 def fit_length(wav: torch.Tensor, num_samples: int) -> torch.Tensor:
     """Trim or zero-pad the last dimension to exactly `num_samples`."""
     length = wav.shape[-1]
