@@ -193,21 +193,28 @@ class VocoderRegistry:
         """Active plugins that failed to import, register or answer `vocoder_priority`."""
         return [r for r in self.records() if r.status != "ok"]
 
+    def _impl(self, plugin_name: str, hook: str) -> pluggy.HookImpl | None:
+        plugin = self._pm.get_plugin(plugin_name)
+        impls = [i for i in getattr(self._pm.hook, hook).get_hookimpls() if i.plugin is plugin]
+        return impls[0] if plugin is not None and impls else None
+
     def implements(self, plugin_name: str, hook: str) -> bool:
         """Whether the working plugin `plugin_name` has an implementation of `hook`."""
-        plugin = self._pm.get_plugin(plugin_name)
-        return plugin is not None and any(i.plugin is plugin for i in getattr(self._pm.hook, hook).get_hookimpls())
+        return self._impl(plugin_name, hook) is not None
+
+    def hook_arguments(self, plugin_name: str, hook: str) -> list[str] | None:
+        """The argument names plugin `plugin_name`'s implementation of `hook` takes; None if it has none."""
+        impl = self._impl(plugin_name, hook)
+        return list(impl.argnames) if impl is not None else None
 
     def call(self, plugin_name: str, hook: str, /, **kwargs: Any) -> Any:
         """Call `hook` on plugin `plugin_name` alone, passing only the arguments it accepts.
 
         Raises `PluginFailure` for anything the plugin raises.
         """
-        plugin = self._pm.get_plugin(plugin_name)
-        impls = [i for i in getattr(self._pm.hook, hook).get_hookimpls() if i.plugin is plugin]
-        if plugin is None or not impls:
+        impl = self._impl(plugin_name, hook)
+        if impl is None:
             return None
-        impl = impls[0]
         return call_plugin(impl.function, *[kwargs.get(arg) for arg in impl.argnames])
 
     def priority(self, name: str, model: object) -> int | None:
