@@ -7,6 +7,7 @@ so the large download happens once per machine and a fresh venv costs seconds.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nox
@@ -23,6 +24,7 @@ PLUGINS = {
     "bigvgan": "plugins/distill-vocoder-bigvgan",
     "hifigan": "plugins/distill-vocoder-hifigan",
 }
+EXAMPLE = "examples/distill-vocoder-pghi"  # a third-party-style plugin: never in the main test venv
 TEST_REQUIREMENTS = "requirements-test.txt"
 REFERENCE_BIGVGAN = "bigvgan==2.4.1"
 
@@ -38,13 +40,33 @@ def install_distill(session: nox.Session, *plugins: str) -> None:
     session.install("-e", CORE, *(arg for name in chosen for arg in ("-e", PLUGINS[name])))
 
 
+def example_python(session: nox.Session) -> str:
+    """A venv of its own with core and the example plugin alone, as an outside author's would be.
+
+    The example ranks above Griffin-Lim, so installed beside the project's tests it would
+    change what `auto` picks there.
+    """
+    env = ROOT / ".nox" / "example-pghi"
+    session.run("uv", "venv", "--quiet", "--allow-existing", "--python", PYTHON, str(env), external=True)
+    python = str(env / "bin" / "python")
+    requirements = ("-e", CORE, "-e", EXAMPLE, "pytest>=8")
+    session.run("uv", "pip", "install", "--quiet", "--python", python, *requirements, external=True)
+    return python
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite, on two workers."""
+    """The whole test suite, on two workers; then the example plugin's tests in its own venv.
+
+    `nox -s tests -- ARGS` passes ARGS to the main run only and skips the example's.
+    """
     install_distill(session)
     install_test_requirements(session)
     # Two workers on two cores: one torch thread each, or they trip over each other.
     session.run("pytest", "-n", "2", *session.posargs, env={"OMP_NUM_THREADS": "1"})
+    if not session.posargs:
+        python = example_python(session)
+        session.run(python, "-m", "pytest", f"{EXAMPLE}/tests", external=True, env={"OMP_NUM_THREADS": "1"})
 
 
 @nox.session(python=PYTHON)
@@ -74,6 +96,43 @@ def isolation(session: nox.Session, plugin: str) -> None:
     session.log(f"registry sees exactly {names}")
 
 
+@nox.session(python=False)
+def wheels(session: nox.Session) -> None:
+    """The real `pip install` experience: wheels into dist/, then a fresh venv fed from dist/ alone.
+
+    Builds core, the three plugins and the example; installs distill-vocoder-bigvgan and the
+    example with `--find-links dist` (their dependencies, torch included, from the index or
+    uv's cache); runs the conformance suite and `distill vocoders list` there.
+    """
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for project in (CORE, *PLUGINS.values(), EXAMPLE):
+        session.run("uv", "build", "--quiet", "--wheel", "--out-dir", str(dist), project, external=True)
+    env = ROOT / ".nox" / "wheels-fresh"
+    shutil.rmtree(env, ignore_errors=True)
+    session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
+    python, distill = str(env / "bin" / "python"), str(env / "bin" / "distill")
+    wanted = ("distill-vocoder-bigvgan", "distill-vocoder-pghi", "pytest>=8")
+    session.run("uv", "pip", "install", "--python", python, "--find-links", str(dist), *wanted, external=True)
+    listing = session.run(
+        "uv", "pip", "list", "--python", python, "--format", "json", silent=True, stderr=None, external=True
+    )
+    ours = {p["name"]: p["version"] for p in json.loads(listing) if p["name"].startswith("distill")}
+    built = {w.name.split("-")[0].replace("_", "-"): w.name.split("-")[1] for w in dist.glob("*.whl")}
+    if ours != {name: built[name] for name in ("distill-core", "distill-vocoder-bigvgan", "distill-vocoder-pghi")}:
+        session.error(f"the fresh venv holds {ours}, not the wheels built into dist/ ({built})")
+    tests = ("plugins/distill-vocoder-bigvgan/tests/test_conformance.py", f"{EXAMPLE}/tests")
+    session.run(python, "-m", "pytest", "-p", "no:cacheprovider", *tests, external=True, env={"OMP_NUM_THREADS": "1"})
+    home = session.create_tmp()
+    session.run(distill, "vocoders", "list", external=True, env={"DISTILL_HOME": home, "HF_HUB_OFFLINE": "1"})
+    out = session.run(
+        distill, "vocoders", "list", "--json", silent=True, stderr=None, external=True, env={"DISTILL_HOME": home}
+    )
+    names = sorted(r["name"] for r in json.loads(out) if r["status"] == "ok")
+    if names != ["bigvgan", "pghi"]:
+        session.error(f"expected bigvgan and pghi in the fresh venv's registry, got {names}")
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Speed, memory and quality benchmarks on the real configs; prints tables.
@@ -81,6 +140,7 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- NAME` runs only benchmarks/NAME.py.
     """
     install_distill(session)
+    session.install("-e", EXAMPLE)
     install_test_requirements(session, "-r", "benchmarks/requirements.txt")
     scripts = [f"benchmarks/{name}.py" for name in session.posargs] or sorted(
         str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 WINDOWS = (128, 256, 512, 1024, 2048)
@@ -33,3 +35,17 @@ def snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
     n = min(reference.shape[-1], estimate.shape[-1])
     noise = (reference[..., :n] - estimate[..., :n]).pow(2).sum()
     return float(10 * torch.log10(reference[..., :n].pow(2).sum() / noise.clamp_min(1e-12)))
+
+
+def visqol_moslqo(reference: Path, degraded: Path) -> str:
+    """ViSQOL v3 audio mode (48 kHz files) as a 2-decimal MOS-LQO, or why it could not run."""
+    try:
+        from visqol import VisqolApi
+    except ImportError:
+        return "not installed"
+    api = VisqolApi()
+    api.create(mode="audio")
+    try:
+        return f"{api.measure(str(reference), str(degraded)).moslqo:.2f}"
+    except Exception as exc:  # report, don't hide, a metric that could not run
+        return f"failed: {type(exc).__name__}"

@@ -16,7 +16,7 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
-from distill.vocoders.chunked import vocode_with_context
+from distill.vocoders.chunked import Chunk, context_chunks, vocode_with_context
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
@@ -34,6 +34,7 @@ from distill.vocoders.types import (
 
 __all__ = [
     "AUTO",
+    "Chunk",
     "ENTRY_POINT_GROUP",
     "DistillError",
     "GeneratorVocoder",
@@ -47,6 +48,7 @@ __all__ = [
     "VocoderState",
     "VocoderUnavailable",
     "atomic_path",
+    "context_chunks",
     "fit_length",
     "get_registry",
     "hookimpl",

@@ -43,7 +43,9 @@ class Vocoder(ABC):
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`, float32.
 
-        `samples` is `num_samples` when given, else `frames * hop_length`.
+        `samples` is `num_samples` when given, else `frames * hop_length`. An implementation
+        may also take `progress: ProgressCallback | None = None` to report long renders: the
+        host passes it only to vocoders whose signature has it.
         """
 
     def to(self, device: torch.device | str) -> Vocoder:
