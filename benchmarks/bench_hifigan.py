@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import torch
-from metrics import multires_stft_distance, snr_db, visqol_moslqo
 from rich.console import Console
 from rich.table import Table
 
+from distill.audio.compare import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.io import load_audio, write_audio
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import matplotlib
 import torch
-from metrics import multires_stft_distance, snr_db, visqol_moslqo
+from distill_vocoder_pghi import PGHIVocoder
 from rich.console import Console
 from rich.table import Table
 
+from distill.audio.compare import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.io import load_audio, write_audio
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files
 from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
-from distill_vocoder_pghi import PGHIVocoder
 
 matplotlib.use("Agg")
 
@@ -33,6 +33,11 @@ DATA = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench-output" / "pghi"
 SETS = {"drums-rumpf": 10, "drums-millo": 10, "music": 1, "sfx": 5}  # every n-th file
 MAX_SECONDS = 20.0
+LABELS = {
+    "griffinlim": "griffinlim (64 it.)",
+    "pghi": "pghi (+16 fast Griffin-Lim it.)",
+    "pghi-alone": "pghi alone (no Griffin-Lim)",
+}
 console = Console()
 
 
@@ -68,10 +73,10 @@ def spectrograms(renders: dict[str, torch.Tensor], rate: int, path: Path) -> Non
 def main() -> None:
     config = SpectrogramConfig()
     cpu = torch.device("cpu")
-    vocoders = {
-        "griffinlim (64 it.)": select_vocoder("griffinlim", None, cpu),
-        "pghi (+16 fast GL it.)": select_vocoder("pghi", None, cpu),
-        "pghi alone": PGHIVocoder(config, iterations=0),
+    vocoders = {  # file label -> vocoder
+        "griffinlim": select_vocoder("griffinlim", None, cpu),
+        "pghi": select_vocoder("pghi", None, cpu),
+        "pghi-alone": PGHIVocoder(config, iterations=0),
     }
     sets = held_out()
     scores = {(s, v): {"mrstft": [], "snr": [], "seconds": 0.0, "audio": 0.0} for s in sets for v in vocoders}
@@ -95,12 +100,12 @@ def main() -> None:
                 rows_in_a_row[name] += [audio, gap]
             if index == 0:
                 for name, audio in renders.items():
-                    write_audio(OUT / "examples" / f"{set_name}-{path.stem}-{name.split()[0]}.wav", audio, config.sample_rate)
+                    write_audio(OUT / "examples" / f"{set_name}-{path.stem}-{name}.wav", audio, config.sample_rate)
                     console.print(f"{set_name}/{path.name} {name}: {quality_report(audio[None], config.sample_rate)}")
                 excerpt = {k: v[: round(min(2.0, MAX_SECONDS) * config.sample_rate)] for k, v in renders.items()}
                 spectrograms(excerpt, config.sample_rate, OUT / "spectrograms" / f"{set_name}-{path.stem}.png")
     together = {
-        name: write_audio(OUT / "visqol" / f"{name.split()[0]}.wav", torch.cat(p), config.sample_rate)
+        name: write_audio(OUT / "visqol" / f"{name}.wav", torch.cat(p), config.sample_rate)
         for name, p in rows_in_a_row.items()
     }
     visqol = {name: visqol_moslqo(together["original"], together[name]) for name in vocoders}
@@ -117,7 +122,7 @@ def main() -> None:
             row = scores[set_name, name]
             table.add_row(
                 f"{set_name} ({len(files)})",
-                name,
+                LABELS[name],
                 f"{sum(row['mrstft']) / len(files):.3f}",
                 f"{sum(row['snr']) / len(files):.2f}",
                 f"{row['audio'] / row['seconds']:.1f}",
@@ -127,13 +132,14 @@ def main() -> None:
         count = sum(len(r["mrstft"]) for r in rows)
         table.add_row(
             f"all ({count})",
-            name,
+            LABELS[name],
             f"{sum(sum(r['mrstft']) for r in rows) / count:.3f}",
             f"{sum(sum(r['snr']) for r in rows) / count:.2f}",
             f"{sum(r['audio'] for r in rows) / sum(r['seconds'] for r in rows):.1f}",
         )
     console.print(table)
-    console.print("ViSQOL v3 audio (MOS-LQO), every render in a row: " + ", ".join(f"{k} {v}" for k, v in visqol.items()))
+    scores = ", ".join(f"{LABELS[k]} {v}" for k, v in visqol.items())
+    console.print(f"ViSQOL v3 audio (MOS-LQO), every render in a row: {scores}")
 
 
 if __name__ == "__main__":

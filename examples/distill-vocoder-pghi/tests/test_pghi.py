@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from distill.vocoders import SpectrogramConfig, waveform_to_mel
 from distill_vocoder_pghi import Grid, PGHIVocoder, integrate_phase
 from distill_vocoder_pghi import vocoder as vocoder_module
+
+from distill.vocoders import SpectrogramConfig, waveform_to_mel
 
 RATE, N_FFT, HOP = 16000, 512, 128
 GRID = Grid(HOP, N_FFT, N_FFT)

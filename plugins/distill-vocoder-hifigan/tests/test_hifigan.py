@@ -137,6 +137,21 @@ def test_cancel_keeps_a_checkpoint_and_resume_finishes(model, tmp_path):
     assert steps == [8, 9, 10]
 
 
+def test_stop_button_keeps_a_checkpoint_at_the_step_it_was_pressed(model, tmp_path):
+    seen = []
+    with pytest.raises(TrainingCancelled, match=r"checkpoint in .+ is kept"):
+        train_model_vocoder(
+            model,
+            "hifigan",
+            model_training_audio(model),
+            _options(tmp_path, max_steps=10),
+            progress=lambda e: seen.append(e.completed),
+            should_stop=lambda: len(seen) >= 3,
+        )
+    assert seen == [1, 2, 3]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 3
+
+
 def test_warm_start_from_another_models_vocoder(model, tmp_path):
     donor = train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=2))
     steps = []

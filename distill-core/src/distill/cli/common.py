@@ -1,4 +1,4 @@
-"""Helpers shared by command modules: the JSON option, the device, slider parsing."""
+"""Helpers shared by command modules: the device option, JSON option, slider parsing."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from distill.vocoders.training import (
     initial_weights,
     model_training_audio,
     train_model_vocoder,
+    training_config,
     vocoder_run_dir,
 )
 from distill.vocoders.types import Progress as ProgressEvent
@@ -47,17 +48,17 @@ def train_vocoder(
     model = resolve_model(model_ref)
     dataset = model_training_audio(model, data)
     run_dir = vocoder_run_dir(model)
-    config = {
-        "run_dir": str(run_dir),
-        "epochs": epochs,
-        "max_steps": max_steps if (max_steps or epochs) else 2000,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "resume": resume,
-        "init_from": initial_weights(init_from, vocoder) if init_from else None,
-        "device": str(device_of(ctx)),
-        "model_overrides": {"discriminator_width": discriminator_width},
-    }
+    config = training_config(
+        model,
+        epochs=epochs,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        resume=resume,
+        init_from=initial_weights(init_from, vocoder) if init_from else None,
+        device=str(device_of(ctx)),
+        discriminator_width=discriminator_width,
+    )
     stderr.print(
         f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}", highlight=False
     )

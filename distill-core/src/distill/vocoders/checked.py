@@ -45,11 +45,11 @@ class VocoderFault(Exception):
 
 
 class NoVocoderLoaded(DistillError):
-    """Every candidate failed to load; `reasons` holds one line per candidate."""
+    """Every candidate failed to load; `skipped` says why, one entry per candidate."""
 
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
+    def __init__(self, skipped: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{s['vocoder']}: {s['reason']}" for s in skipped))
+        self.skipped = skipped
 
 
 def check_mel(mel: torch.Tensor, config: SpectrogramConfig) -> None:
@@ -129,7 +129,7 @@ class CheckedVocoder(Vocoder):
         self._load = load
         self._progress = progress
         self._fallback = fallback
-        self._failures: list[str] = []
+        self.skipped: list[dict[str, str]] = []  # [{"vocoder": name, "reason": sentence}], in order
         self._inner: Vocoder | None = None
         self._advance()
 
@@ -138,9 +138,10 @@ class CheckedVocoder(Vocoder):
         """The plugin's own vocoder in use now (for benchmarks and tests that need its internals)."""
         return self._inner
 
-    def _fail(self, name: str, reason: str) -> None:
-        """Record that vocoder `name` failed; explicit: raise that, auto: warn if another is left."""
-        self._failures.append(f"{name}: {reason}")
+    def _fail(self, name: str, reason: str, sentence: str) -> None:
+        """Record that vocoder `name` failed (`reason` completes "Vocoder 'NAME' ...", `sentence`
+        stands alone); explicit: raise that, auto: warn if another vocoder is left to try."""
+        self.skipped.append({"vocoder": name, "reason": sentence})
         if not self._fallback:
             raise DistillError(f"Vocoder '{name}' {reason}.")
         if self._pending:
@@ -155,13 +156,14 @@ class CheckedVocoder(Vocoder):
             except DistillError as exc:
                 if not self._fallback:
                     raise
-                self._fail(name, f"could not be used: {str(exc).rstrip('.')}")
+                self._fail(name, f"could not be used: {str(exc).rstrip('.')}", str(exc))
                 continue
             self.name, self._inner, self._keywords = name, inner, accepted_keywords(inner.mel_to_waveform)
             return
         if self._inner is None:
-            raise NoVocoderLoaded(self._failures)
-        raise DistillError(f"No vocoder could render this mel ({'; '.join(self._failures)}).")
+            raise NoVocoderLoaded(self.skipped)
+        reasons = "; ".join(f"{s['vocoder']}: {s['reason'].rstrip('.')}" for s in self.skipped)
+        raise DistillError(f"No vocoder could render this mel ({reasons}).")
 
     def to(self, device: torch.device | str) -> CheckedVocoder:
         """Move the vocoder in use, and load any fallback onto `device` too."""
@@ -182,7 +184,8 @@ class CheckedVocoder(Vocoder):
             try:
                 return self._render(mel, num_samples, wanted)
             except VocoderFault as fault:
-                self._fail(self.name, str(fault))
+                reason = str(fault)
+                self._fail(self.name, reason, f"{reason[0].upper()}{reason[1:]}.")
                 self._advance()
 
     def _render(self, mel: torch.Tensor, num_samples: int | None, wanted: int) -> torch.Tensor:

@@ -53,12 +53,13 @@ class PluginRecord:
     stage: str | None = None
     active: bool = True
     shadowed_by: str | None = None
+    summary: str | None = None  # the distribution's one-line description: what this vocoder is
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("error", "stage", "shadowed_by"):
-            if data[key] is None:
-                del data[key]
+        for optional in ("error", "stage", "shadowed_by", "summary"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
 
@@ -100,9 +101,10 @@ def claim_order(distribution: str | None) -> tuple[bool, str]:
     return (name not in FIRST_PARTY, name)
 
 
-def _origin(ep: EntryPoint) -> tuple[str | None, str | None]:
+def _origin(ep: EntryPoint) -> tuple[str | None, str | None, str | None]:
+    """Distribution name, version and one-line summary of whoever installed `ep`."""
     dist = getattr(ep, "dist", None)
-    return (dist.metadata["Name"], dist.version) if dist is not None else (None, None)
+    return (dist.metadata["Name"], dist.version, dist.metadata["Summary"]) if dist is not None else (None, None, None)
 
 
 class VocoderRegistry:
@@ -133,42 +135,57 @@ class VocoderRegistry:
                 )
 
     def _load(self, ep: EntryPoint, shadowed_by: str | None = None) -> None:
-        distribution, version = _origin(ep)
+        distribution, version, summary = _origin(ep)
         try:
             plugin = call_plugin(ep.load)
         except PluginFailure as failure:  # a broken plugin must not take the others down
-            record = PluginRecord(ep.name, distribution, version, "broken", str(failure), "import")
+            record = PluginRecord(ep.name, distribution, version, "broken", str(failure), "import", summary=summary)
         else:
             if shadowed_by is None:
-                self.register(plugin, ep.name, distribution, version)
+                self.register(plugin, ep.name, distribution, version, summary)
                 return
-            record = PluginRecord(ep.name, distribution, version, "ok")
+            record = PluginRecord(ep.name, distribution, version, "ok", summary=summary)
         if shadowed_by is None:
             self._records[ep.name] = record
         else:
             record.active, record.shadowed_by = False, shadowed_by
             self._inactive.append(record)
 
-    def register(self, plugin: object, name: str, distribution: str | None = None, version: str | None = None) -> None:
+    def register(
+        self,
+        plugin: object,
+        name: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        summary: str | None = None,
+    ) -> None:
         """Add a plugin object by hand (tests, embedding applications); a taken name keeps its owner."""
         if name in self._records:
             owner = self._records[name].distribution
             log.warning(
                 "Vocoder plugin '%s' from %s ignored: the name is already taken by %s.", name, distribution, owner
             )
-            self._inactive.append(PluginRecord(name, distribution, version, "ok", active=False, shadowed_by=owner))
+            self._inactive.append(
+                PluginRecord(name, distribution, version, "ok", active=False, shadowed_by=owner, summary=summary)
+            )
             return
         try:
             call_plugin(self._pm.register, plugin, name=name)
         except PluginFailure as failure:
-            self._mark_broken(name, distribution, version, failure, "register")
+            self._mark_broken(name, distribution, version, failure, "register", summary)
             return
-        self._records[name] = PluginRecord(name, distribution, version, "ok")
+        self._records[name] = PluginRecord(name, distribution, version, "ok", summary=summary)
 
     def _mark_broken(
-        self, name: str, distribution: str | None, version: str | None, failure: PluginFailure, stage: str
+        self,
+        name: str,
+        distribution: str | None,
+        version: str | None,
+        failure: PluginFailure,
+        stage: str,
+        summary: str | None = None,
     ) -> None:
-        self._records[name] = PluginRecord(name, distribution, version, "broken", str(failure), stage)
+        self._records[name] = PluginRecord(name, distribution, version, "broken", str(failure), stage, summary=summary)
         plugin = self._pm.get_plugin(name)
         if plugin is not None:
             self._pm.unregister(plugin)
@@ -225,7 +242,7 @@ class VocoderRegistry:
                 raise PluginFailure(TypeError(f"vocoder_priority returned {answer!r}, not an int or None"))
         except PluginFailure as failure:
             record = self._records[name]
-            self._mark_broken(name, record.distribution, record.version, failure, "vocoder_priority")
+            self._mark_broken(name, record.distribution, record.version, failure, "vocoder_priority", record.summary)
             log.warning("Vocoder plugin '%s' is broken and was skipped: %s", name, failure)
             return None
         return None if answer is None else int(answer)

@@ -1,13 +1,14 @@
 """Choosing a vocoder: an explicit name, or `auto` down the priority ranking with fallback.
 
-What `select_vocoder` returns is always a `CheckedVocoder`: callers never talk to a
-plugin's object directly, so a plugin that raises or returns garbage while rendering is
-caught there (and, under `auto`, replaced by the next one in the ranking).
+What `select_vocoder` / `choose_vocoder` hand out is always a `CheckedVocoder`: callers
+never talk to a plugin's object directly, so a plugin that raises or returns garbage while
+rendering is caught there (and, under `auto`, replaced by the next one in the ranking).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import torch
 
@@ -67,18 +68,31 @@ def warn_about_broken(registry: VocoderRegistry) -> None:
         log.warning("Vocoder plugin '%s'%s is broken and was skipped: %s", record.name, where, record.error)
 
 
-def select_vocoder(
+@dataclass
+class Selection:
+    """The vocoder chosen, and every plugin auto-selection passed over on the way, with why.
+
+    `skipped` is the vocoder's own list: a fallback while rendering is added to it too, so
+    read it after rendering.
+    """
+
+    vocoder: CheckedVocoder
+    skipped: list[dict[str, str]] = field(default_factory=list)  # [{"vocoder": name, "reason": sentence}]
+
+
+def choose_vocoder(
     requested: str,
     model: object,
     device: torch.device,
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
-) -> CheckedVocoder:
+) -> Selection:
     """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking (at load time or, if a vocoder fails while rendering, then); an explicit name
-    never falls back.
+    ranking (at load time or, if a vocoder fails while rendering, then), and returns those
+    reasons as data so a front end can show them beside the result; an explicit name never
+    falls back.
     """
     registry = registry or get_registry()
     config = model_spectrogram_config(model)
@@ -87,12 +101,62 @@ def select_vocoder(
         return load_named(name, model, device, registry, progress)
 
     if requested != AUTO:
-        return CheckedVocoder([requested], load, config, device, progress, fallback=False)
+        vocoder = CheckedVocoder([requested], load, config, device, progress, fallback=False)
+        return Selection(vocoder, vocoder.skipped)
     warn_about_broken(registry)
-    ranking = rank_vocoders(model, registry)
     try:
-        return CheckedVocoder(ranking, load, config, device, progress)
+        vocoder = CheckedVocoder(rank_vocoders(model, registry), load, config, device, progress)
     except NoVocoderLoaded as exc:
         installed = ", ".join(registry.names()) or "none"
-        detail = f" ({'; '.join(exc.reasons)})" if exc.reasons else ""
+        reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in exc.skipped)
+        detail = f" ({reasons})" if reasons else ""
         raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.") from None
+    return Selection(vocoder, vocoder.skipped)
+
+
+def select_vocoder(
+    requested: str,
+    model: object,
+    device: torch.device,
+    registry: VocoderRegistry | None = None,
+    progress: ProgressCallback | None = None,
+) -> CheckedVocoder:
+    """`choose_vocoder` for callers that only need the vocoder (the warnings are still logged)."""
+    return choose_vocoder(requested, model, device, registry, progress).vocoder
+
+
+@dataclass
+class VocoderOption:
+    """One installed plugin as a choice for a model: can it serve it, and if not, why not."""
+
+    name: str
+    description: str
+    priority: int | None
+    usable: bool
+    reason: str | None = None
+
+
+def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> list[VocoderOption]:
+    """Every installed plugin for `model`, in auto's order, the ones that cannot serve it last.
+
+    A plugin whose `vocoder_priority` answers None is asked to load once, on the CPU, for the
+    sentence that says why it cannot serve (the hook contract makes that fail fast); a broken
+    plugin is listed with its error. Nothing is downloaded for a plugin that can serve.
+    """
+    registry = registry or get_registry()
+    answers = registry.priorities(model)
+    options = []
+    for record in registry.records():
+        description = record.summary or record.distribution or ""
+        if record.status != "ok":
+            options.append(VocoderOption(record.name, description, None, False, f"broken ({record.error})"))
+            continue
+        priority = answers.get(record.name)
+        reason = None
+        if priority is None:
+            try:
+                load_named(record.name, model, torch.device("cpu"), registry)
+            except DistillError as exc:
+                reason = str(exc)
+        options.append(VocoderOption(record.name, description, priority, reason is None, reason))
+    return sorted(options, key=lambda o: (not o.usable, -(o.priority or 0), o.name))

@@ -11,12 +11,56 @@ from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
 from distill.vocoders.registry import PluginFailure, VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, TrainingAudio, VocoderState
+from distill.vocoders.types import ProgressCallback, ShouldStop, TrainingAudio, VocoderState
 
 
 def vocoder_run_dir(model: DistillModel) -> Path:
     """Checkpoints and previews of a model's vocoder training."""
     return data_dir() / "vocoder-runs" / model.id
+
+
+DEFAULT_STEPS = 2000
+
+
+def training_config(
+    model: DistillModel,
+    *,
+    epochs: int | None = None,
+    max_steps: int | None = None,
+    batch_size: int = 4,
+    learning_rate: float = 2e-4,
+    resume: bool = False,
+    init_from: dict | None = None,
+    device: str = "cpu",
+    discriminator_width: int = 1,
+    preview_every: int | None = None,
+) -> dict[str, Any]:
+    """The `config` the `train_vocoder` hook gets, as the CLI and the UI both build it.
+
+    Without `epochs` or `max_steps` the run is `DEFAULT_STEPS` steps long.
+    """
+    if epochs is not None and max_steps is not None:
+        raise DistillError("Give either a number of epochs or of steps, not both.")
+    return {
+        "run_dir": str(vocoder_run_dir(model)),
+        "epochs": epochs,
+        "max_steps": max_steps if (max_steps or epochs) else DEFAULT_STEPS,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "resume": resume,
+        "init_from": init_from,
+        "device": device,
+        "preview_every": preview_every,
+        "model_overrides": {"discriminator_width": discriminator_width},
+    }
+
+
+def latest_previews(model: DistillModel) -> tuple[Path | None, Path | None]:
+    """The training run's original clip and its newest reconstruction, where they exist yet."""
+    folder = vocoder_run_dir(model) / "previews"
+    original = folder / "original.wav"
+    steps = sorted(folder.glob("step*.wav"))
+    return (original if original.is_file() else None), (steps[-1] if steps else None)
 
 
 def model_training_audio(model: DistillModel, data: Path | None = None) -> TrainingAudio:
@@ -67,13 +111,21 @@ def train_model_vocoder(
     config: dict[str, Any],
     progress: ProgressCallback | None = None,
     registry: VocoderRegistry | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DistillModel:
     """Train vocoder plugin `name` on `dataset` for `model` and bundle it into the model file."""
     registry = registry or get_registry()
     check_trainable(name, registry)
     try:
         state = registry.call(
-            name, "train_vocoder", name=name, model=model, dataset=dataset, config=config, progress=progress
+            name,
+            "train_vocoder",
+            name=name,
+            model=model,
+            dataset=dataset,
+            config=config,
+            progress=progress,
+            should_stop=should_stop,
         )
     except PluginFailure as failure:
         if isinstance(failure.original, DistillError):

@@ -18,6 +18,10 @@ class VocoderUnavailable(DistillError):
     """This vocoder cannot serve this model now; the message says why and what to do."""
 
 
+class TrainingCancelled(DistillError):
+    """Training stopped by Ctrl-C or the stop button; the message says what was kept and how to resume."""
+
+
 @dataclass
 class Progress:
     """One progress report from a long step (download, training, rendering)."""
@@ -31,6 +35,10 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+# Asked between training steps: True means the user pressed stop (e.g. `threading.Event().is_set`);
+# the run then ends as on Ctrl-C, keeping its checkpoint.
+ShouldStop = Callable[[], bool]
 
 
 class Vocoder(ABC):

@@ -95,7 +95,7 @@ def integrate_phase(
     phase_flat = phase.ravel().tolist()
     peak = magnitude.max()
     for tol in tols:
-        significant = magnitude.T > tol * peak if peak > 0 else np.zeros((frames, bins), bool)
+        significant = tol * peak < magnitude.T if peak > 0 else np.zeros((frames, bins), bool)
         seeds = np.flatnonzero(decided & significant).tolist()
         done = bytearray((decided | ~significant).ravel().tobytes())
         _heap_integrate(phase_flat, done, *lists, seeds, bins)

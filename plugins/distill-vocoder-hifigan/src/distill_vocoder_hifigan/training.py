@@ -19,8 +19,10 @@ from distill.vocoders import (
     DistillError,
     Progress,
     ProgressCallback,
+    ShouldStop,
     SpectrogramConfig,
     TrainingAudio,
+    TrainingCancelled,
     VocoderState,
     atomic_path,
     waveform_to_mel,
@@ -65,10 +67,6 @@ class TrainingOptions:
         options = cls(**{k: v for k, v in config.items() if k in known and v is not None})
         options.run_dir = Path(options.run_dir)
         return options
-
-
-class TrainingCancelled(DistillError):
-    """Ctrl-C: the last checkpoint is kept for --resume."""
 
 
 def _load_clips(dataset: TrainingAudio, minimum: int) -> list[torch.Tensor]:
@@ -200,10 +198,12 @@ class Trainer:
         write_audio(folder / "original.wav", clip, self.spectrogram.sample_rate)
         return write_audio(folder / f"step{self.step:07d}.wav", recon.cpu(), self.spectrogram.sample_rate)
 
-    def run(self, progress: ProgressCallback | None) -> VocoderState:
+    def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
         started, first = time.perf_counter(), self.step
         try:
             while self.step < self.total:
+                if should_stop is not None and should_stop():
+                    raise KeyboardInterrupt  # the stop button ends the run exactly as Ctrl-C does
                 metrics = self.train_step()
                 message = f"step {self.step}/{self.total}"
                 if self.step % self.options.preview_every == 0:
@@ -217,7 +217,7 @@ class Trainer:
             self.save_checkpoint()
             raise TrainingCancelled(
                 f"Vocoder training stopped at step {self.step}; the checkpoint in {self.options.run_dir} is kept, "
-                "run the same command with --resume to continue."
+                "resume to continue (--resume on the command line)."
             ) from None
         self.save_checkpoint()
         self.preview()
@@ -228,7 +228,11 @@ class Trainer:
 
 
 def train(
-    spectrogram: SpectrogramConfig, dataset: TrainingAudio, config: dict[str, Any], progress: ProgressCallback | None
+    spectrogram: SpectrogramConfig,
+    dataset: TrainingAudio,
+    config: dict[str, Any],
+    progress: ProgressCallback | None,
+    should_stop: ShouldStop | None = None,
 ) -> VocoderState:
     """The `train_vocoder` hook's work: a fresh, resumed or warm-started run."""
-    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress)
+    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress, should_stop)
