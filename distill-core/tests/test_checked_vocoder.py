@@ -106,7 +106,7 @@ def test_when_every_vocoder_fails_while_rendering_the_sentence_has_each_reason()
     first = Scripted("first", lambda mel, n: None)
     second = Scripted("second", lambda mel, n: _noise(2, 3))
     vocoder = select_vocoder("auto", None, torch.device("cpu"), _registry((first, 200), (second, 100)))
-    with pytest.raises(DistillError, match=r"No vocoder could render this mel \(first: returned a NoneType.*second:"):
+    with pytest.raises(DistillError, match=r"No vocoder could render this mel \(first: Returned a NoneType.*second:"):
         vocoder.mel_to_waveform(MEL)
 
 
