@@ -150,6 +150,13 @@ def wheels(session: nox.Session) -> None:
     names = sorted(r["name"] for r in json.loads(out) if r["status"] == "ok")
     if names != ["bigvgan", "pghi"]:
         session.error(f"expected bigvgan and pghi in the fresh venv's registry, got {names}")
+    # distill's own installer commands, in the same venv: out and back in from dist/.
+    env = {"DISTILL_HOME": home}
+    session.run(distill, "vocoders", "uninstall", "pghi", external=True, env=env)
+    session.run(
+        distill, "vocoders", "install", "distill-vocoder-pghi", "--find-links", str(dist), external=True, env=env
+    )
+    session.run(distill, "vocoders", "list", external=True, env={**env, "HF_HUB_OFFLINE": "1"})
 
 
 @nox.session(python=PYTHON)

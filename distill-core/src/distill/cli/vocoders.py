@@ -1,4 +1,5 @@
-"""`distill vocoders list`: what is installed, how `auto` ranks it, and what is broken and why."""
+"""`distill vocoders list|install|uninstall`: what is installed, how `auto` ranks it, what is
+broken and why; adding and removing plugins in Distill's own environment."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import typer
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION, device_of
-from distill.cli.output import print_json, stdout_console
+from distill.cli.output import print_json, stderr, stdout_console
 from distill.cli.root import app
 from distill.library.catalog import resolve_model
+from distill.vocoders.installer import distribution_of, is_first_party, run_installer
+from distill.vocoders.registry import get_registry
 from distill.vocoders.survey import VocoderStatus, survey_vocoders
 
 vocoders_app = typer.Typer(help="Inspect the installed vocoder plugins.", no_args_is_help=True)
@@ -60,3 +63,30 @@ def list_vocoders(
     target = f"model '{model.name}'" if model is not None else "no model (analysis-resynthesis)"
     tries = ", ".join(row.record.name for row in order) or "nothing: no vocoder can serve it"
     console.print(f"auto for {target} tries: {tries}", highlight=False)
+
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@vocoders_app.command("install", context_settings=PASS_THROUGH)
+def install_vocoder(
+    ctx: typer.Context,
+    spec: str = typer.Argument(..., help="What pip takes: a name, name==version, a wheel, a folder, a URL."),
+) -> None:
+    """Install a vocoder plugin into Distill's own environment (extra options go to pip, e.g. --find-links DIR)."""
+    before = set(get_registry().names())
+    run_installer("install", [spec, *ctx.args])
+    added = sorted(set(get_registry().names()) - before)
+    stderr.print(f"Installed {spec}; new vocoders: {', '.join(added) or 'none'}.", highlight=False)
+
+
+@vocoders_app.command("uninstall")
+def uninstall_vocoder(
+    name: str = typer.Argument(..., help="The vocoder's name, as `distill vocoders list` shows it."),
+) -> None:
+    """Remove the distribution that provides vocoder NAME from Distill's own environment."""
+    distribution = distribution_of(name)
+    if is_first_party(distribution):
+        stderr.print(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow", highlight=False)
+    run_installer("uninstall", [distribution])
+    stderr.print(f"Uninstalled {distribution} (vocoder '{name}').", highlight=False)
