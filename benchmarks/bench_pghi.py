@@ -1,10 +1,12 @@
 """The example PGHI plugin against Griffin-Lim on real recordings (DESIGN §9).
 
 Analysis-resynthesis at 48 kHz of recordings from every shared data set (every 10th
-drum one-shot, every 5th sound-theme file, the first 20 s of each music track): the
+drum one-shot, every 5th sound-theme file, the first 10 s of each music track): the
 multi-resolution STFT log-magnitude distance with windows 128-2048, waveform SNR, ViSQOL
-v3 on each vocoder's renders in a row, and the real-time factor (both vocoders timed on
-the same file one after the other, so machine load hits both alike). Also PGHI without
+v3 on each vocoder's renders in a row, and speed: the real-time factor (audio seconds per
+wall second; both vocoders timed on the same file one after the other, so machine load
+hits both alike) and audio seconds per CPU second of this process (all threads), which
+another job on the machine barely moves. Also PGHI without
 its Griffin-Lim steps, to show what each half does. Rendered examples and spectrograms
 land in bench-output/pghi/.
 """
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench-output" / "pghi"
 SETS = {"drums-rumpf": 10, "drums-millo": 10, "music": 1, "sfx": 5}  # every n-th file
-MAX_SECONDS = 20.0
+MAX_SECONDS = 10.0
 LABELS = {
     "griffinlim": "griffinlim (64 it.)",
     "pghi": "pghi (+16 fast Griffin-Lim it.)",
@@ -79,7 +81,9 @@ def main() -> None:
         "pghi-alone": PGHIVocoder(config, iterations=0),
     }
     sets = held_out()
-    scores = {(s, v): {"mrstft": [], "snr": [], "seconds": 0.0, "audio": 0.0} for s in sets for v in vocoders}
+    scores = {
+        (s, v): {"mrstft": [], "snr": [], "seconds": 0.0, "cpu": 0.0, "audio": 0.0} for s in sets for v in vocoders
+    }
     gap = torch.zeros(config.sample_rate // 5)
     rows_in_a_row = {name: [] for name in ("original", *vocoders)}
     for set_name, files in sets.items():
@@ -88,10 +92,11 @@ def main() -> None:
             mel = waveform_to_mel(wav[None], config)
             renders = {"original": wav}
             for name, vocoder in vocoders.items():
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 out = vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0]
                 row = scores[set_name, name]
                 row["seconds"] += time.perf_counter() - start
+                row["cpu"] += time.process_time() - cpu_start
                 row["audio"] += wav.numel() / config.sample_rate
                 row["mrstft"].append(multires_stft_distance(wav, out))
                 row["snr"].append(snr_db(wav, out))
@@ -114,7 +119,8 @@ def main() -> None:
         "vocoder",
         "multi-res STFT log-mag L1 (128-2048; lower is better)",
         "SNR (dB)",
-        "RTF",
+        "RTF (wall)",
+        "audio s per CPU s",
         title=f"Analysis-resynthesis at 48 kHz, torch {torch.__version__}, {torch.get_num_threads()} threads",
     )
     for set_name, files in sets.items():
@@ -125,7 +131,8 @@ def main() -> None:
                 LABELS[name],
                 f"{sum(row['mrstft']) / len(files):.3f}",
                 f"{sum(row['snr']) / len(files):.2f}",
-                f"{row['audio'] / row['seconds']:.1f}",
+                f"{row['audio'] / row['seconds']:.2f}",
+                f"{row['audio'] / row['cpu']:.2f}",
             )
     for name in vocoders:
         rows = [scores[s, name] for s in sets]
@@ -135,7 +142,8 @@ def main() -> None:
             LABELS[name],
             f"{sum(sum(r['mrstft']) for r in rows) / count:.3f}",
             f"{sum(sum(r['snr']) for r in rows) / count:.2f}",
-            f"{sum(r['audio'] for r in rows) / sum(r['seconds'] for r in rows):.1f}",
+            f"{sum(r['audio'] for r in rows) / sum(r['seconds'] for r in rows):.2f}",
+            f"{sum(r['audio'] for r in rows) / sum(r['cpu'] for r in rows):.2f}",
         )
     console.print(table)
     scores = ", ".join(f"{LABELS[k]} {v}" for k, v in visqol.items())

@@ -166,7 +166,7 @@ class CheckedVocoder(Vocoder):
         raise DistillError(f"No vocoder could render this mel ({reasons}).")
 
     def to(self, device: torch.device | str) -> CheckedVocoder:
-        """Move the vocoder in use, and load any fallback onto `device` too."""
+        """Move the vocoder in use (a later fallback loads on the device it was selected for)."""
         self.device = torch.device(device)
         try:
             moved = call_plugin(self._inner.to, self.device)

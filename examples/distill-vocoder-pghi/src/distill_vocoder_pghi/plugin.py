@@ -1,4 +1,4 @@
-"""Hook implementations: always available; ranked just above Griffin-Lim (see the README's figures)."""
+"""Hook implementations: always available; ranked just below Griffin-Lim (see the README's figures)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from distill.vocoders import hookimpl, model_spectrogram_config
 from distill_vocoder_pghi.vocoder import PGHIVocoder
 
 NAME = "pghi"
-PRIORITY = 110  # above griffinlim (100), below the neural vocoders (bigvgan 200, hifigan 300)
+PRIORITY = 90  # below griffinlim (100): on real recordings it does not beat it (see the README)
 
 
 @hookimpl
