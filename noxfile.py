@@ -115,6 +115,11 @@ def isolation(session: nox.Session, plugin: str) -> None:
     session.log(f"registry sees exactly {names}")
 
 
+def built_names(dist: Path) -> dict[str, str]:
+    """Distribution name -> version of the wheels in `dist`."""
+    return {w.name.split("-")[0].replace("_", "-"): w.name.split("-")[1] for w in dist.glob("*.whl")}
+
+
 @nox.session(python=False)
 def wheels(session: nox.Session) -> None:
     """The real `pip install` experience: wheels into dist/, then a fresh venv fed from dist/ alone.
@@ -132,12 +137,14 @@ def wheels(session: nox.Session) -> None:
     session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
     python, distill = str(env / "bin" / "python"), str(env / "bin" / "distill")
     wanted = ("distill-vocoder-bigvgan", "distill-vocoder-pghi", "pytest>=8")
-    session.run("uv", "pip", "install", "--python", python, "--find-links", str(dist), *wanted, external=True)
+    # uv caches wheels by name and version: make it take ours from dist/ as just built.
+    fresh = [arg for name in [*built_names(dist)] for arg in ("--refresh-package", name)]
+    session.run("uv", "pip", "install", "--python", python, "--find-links", str(dist), *fresh, *wanted, external=True)
     listing = session.run(
         "uv", "pip", "list", "--python", python, "--format", "json", silent=True, stderr=None, external=True
     )
     ours = {p["name"]: p["version"] for p in json.loads(listing) if p["name"].startswith("distill")}
-    built = {w.name.split("-")[0].replace("_", "-"): w.name.split("-")[1] for w in dist.glob("*.whl")}
+    built = built_names(dist)
     if ours != {name: built[name] for name in ("distill-core", "distill-vocoder-bigvgan", "distill-vocoder-pghi")}:
         session.error(f"the fresh venv holds {ours}, not the wheels built into dist/ ({built})")
     tests = ("plugins/distill-vocoder-bigvgan/tests/test_conformance.py", f"{EXAMPLE}/tests")
