@@ -32,6 +32,7 @@ from distill.vocoders.types import (
     VocoderUnavailable,
     fit_length,
     model_spectrogram_config,
+    pad_short_mel,
 )
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "mel_to_linear_power",
     "mel_to_power",
     "model_spectrogram_config",
+    "pad_short_mel",
     "rank_vocoders",
     "resample",
     "select_vocoder",

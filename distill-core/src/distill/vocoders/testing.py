@@ -231,6 +231,16 @@ class VocoderConformance:
         quiet = [k for k, part in enumerate(tenths) if _rms(part) == 0.0]
         assert not quiet, f"tenths {quiet} of a sounding {self.long_frames}-frame input came out digitally silent"
 
+    @pytest.mark.parametrize("frames", [1, 3])
+    def test_a_mel_of_a_few_frames_renders(self, frames, conformance_vocoder, conformance_config):
+        """A one-shot that falls silent at once is this short (`pad_short_mel` helps an inverse STFT)."""
+        _, mel = self._mel(conformance_config)
+        wav = self._render(conformance_vocoder, mel[..., :frames])
+        rate = declared_rate(conformance_vocoder)
+        expected = round(frames * conformance_config.hop_length * rate / conformance_config.sample_rate)
+        assert tuple(wav.shape) == (1, expected), f"shape {tuple(wav.shape)} for a {frames}-frame mel"
+        assert torch.isfinite(wav).all(), "NaN or infinite samples"
+
     # --- errors ---------------------------------------------------------------------------
 
     def test_a_mel_with_the_wrong_band_count_raises_instead_of_rendering(self, conformance_vocoder, conformance_config):

@@ -90,6 +90,17 @@ def fit_length(wav: torch.Tensor, num_samples: int) -> torch.Tensor:
     return torch.nn.functional.pad(wav, (0, num_samples - length))
 
 
+def pad_short_mel(mel: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """`[B, n_mels, f]` -> `[B, n_mels, max(f, n_fft // hop + 1)]`, the last frame repeated.
+
+    A centred inverse STFT cannot run on fewer frames than that, and a one-shot that falls
+    silent at once is that short. The repeated frames only add audio past the end, which
+    the caller's `fit_length` cuts away.
+    """
+    missing = config.n_fft // config.hop_length + 1 - mel.shape[-1]
+    return torch.cat([mel, mel[..., -1:].expand(*mel.shape[:-1], missing)], dim=-1) if missing > 0 else mel
+
+
 @dataclass
 class VocoderState:
     """A trained per-model vocoder, as `train_vocoder` returns it and the model file stores it."""

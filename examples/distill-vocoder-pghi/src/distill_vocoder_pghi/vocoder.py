@@ -19,6 +19,7 @@ from distill.vocoders import (
     context_chunks,
     fit_length,
     mel_to_linear_power,
+    pad_short_mel,
 )
 from distill_vocoder_pghi.pghi import Grid, integrate_phase
 
@@ -71,8 +72,10 @@ class PGHIVocoder(Vocoder):
         self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
     ) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]` float32, chunk by chunk (each reported to `progress`)."""
-        hop, frames = self.config.hop_length, mel.shape[-1]
-        mel = mel.to(self.device, torch.float32)
+        hop = self.config.hop_length
+        wanted = num_samples if num_samples is not None else mel.shape[-1] * hop
+        mel = pad_short_mel(mel.to(self.device, torch.float32), self.config)
+        frames = mel.shape[-1]
         track = PhaseTrack(self.grid, mel.shape[0], self.tols)
         pieces = []
         for chunk in context_chunks(frames, CHUNK_FRAMES, CONTEXT_FRAMES):
@@ -83,7 +86,7 @@ class PGHIVocoder(Vocoder):
             if progress is not None:
                 progress(Progress("render", chunk.stop, frames, "frames"))
         audio = torch.cat(pieces, dim=-1)
-        return fit_length(audio.float(), num_samples if num_samples is not None else frames * hop)
+        return fit_length(audio.float(), wanted)
 
     def _polish(self, magnitude: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
         """Fast Griffin-Lim (Perraudin et al. 2013) from the integrated phase: `[B, bins, f] -> [B, (f - 1) * hop]`."""

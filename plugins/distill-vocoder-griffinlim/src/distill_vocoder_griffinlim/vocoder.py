@@ -11,6 +11,7 @@ from distill.vocoders import (
     Vocoder,
     fit_length,
     mel_to_linear_power,
+    pad_short_mel,
     vocode_with_context,
 )
 
@@ -49,9 +50,10 @@ class GriffinLimVocoder(Vocoder):
         self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
     ) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`, in chunks for long inputs (each reported to `progress`)."""
-        hop = self.config.hop_length
-        audio = vocode_with_context(self._vocode, mel.to(self.device), hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
-        return fit_length(audio.float(), num_samples if num_samples is not None else mel.shape[-1] * hop)
+        hop, frames = self.config.hop_length, mel.shape[-1]
+        mel = pad_short_mel(mel.to(self.device), self.config)
+        audio = vocode_with_context(self._vocode, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
+        return fit_length(audio.float(), num_samples if num_samples is not None else frames * hop)
 
     def _vocode(self, mel: torch.Tensor) -> torch.Tensor:
         return self._griffinlim(mel_to_linear_power(mel, self.config).sqrt())
