@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # runs the vocoder conformance suite on deliberately sloppy plugins
+
 
 @pytest.fixture(autouse=True)
 def distill_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):

@@ -16,7 +16,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from distill.audio.compare import multires_stft_distance, snr_db
+from distill.audio.compare import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.io import load_audio, write_audio
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files
@@ -77,10 +77,6 @@ def train(steps: int) -> None:
 
 def concatenated_visqol(held: list[Path], vocoders: dict, config: SpectrogramConfig) -> dict[str, str]:
     """ViSQOL v3 audio mode on all held-out one-shots in a row (each alone is too short for it)."""
-    try:
-        from visqol import VisqolApi
-    except ImportError:
-        return dict.fromkeys(vocoders, "not installed")
     gap = torch.zeros(config.sample_rate // 5)
     pieces = {name: [] for name in ("original", *vocoders)}
     for path in held:
@@ -93,15 +89,7 @@ def concatenated_visqol(held: list[Path], vocoders: dict, config: SpectrogramCon
         name: write_audio(OUT / "visqol" / f"{name}.wav", torch.cat(p), config.sample_rate)
         for name, p in pieces.items()
     }
-    api = VisqolApi()
-    api.create(mode="audio")
-    scores = {}
-    for name in vocoders:
-        try:
-            scores[name] = f"{api.measure(str(files['original']), str(files[name])).moslqo:.2f}"
-        except Exception as exc:  # report, don't hide, a metric that could not run
-            scores[name] = f"failed: {type(exc).__name__}"
-    return scores
+    return {name: visqol_moslqo(files["original"], files[name]) for name in vocoders}
 
 
 def evaluate() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,75 @@ def kit(tiny_kit_file: Path, distill_home: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(tiny_kit_file, target)
     return target
+
+
+@dataclass
+class PluginSite:
+    """Distributions installed the way pip leaves them: a module and a `.dist-info` with entry points.
+
+    Each distribution gets its own folder on `sys.path` (and on `PYTHONPATH`, for a real
+    `distill` subprocess), in the order they are added: the first added is found first.
+    """
+
+    root: Path
+    monkeypatch: pytest.MonkeyPatch
+    folders: list[Path]
+    modules: list[str]
+    inherited: list[str]  # PYTHONPATH entries from before
+
+    def add(self, distribution: str, vocoders: dict[str, str], modules: dict[str, str], version: str = "1.0") -> None:
+        """`vocoders`: entry-point name -> module; `modules`: module name -> source."""
+        import importlib
+        import sys
+        import textwrap
+
+        folder = self.root / f"site-{len(self.folders)}"
+        info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+        lines = "".join(f"{name} = {module}\n" for name, module in vocoders.items())
+        (info / "entry_points.txt").write_text(f"[distill.vocoders]\n{lines}")
+        (info / "RECORD").write_text("")
+        for module, source in modules.items():
+            (folder / f"{module}.py").write_text(textwrap.dedent(source))
+            self.modules.append(module)
+        self.folders.append(folder)
+        paths = [str(f) for f in self.folders]
+        self.monkeypatch.setattr(sys, "path", [*paths, *(p for p in sys.path if p not in paths)])
+        self.monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*paths, *self.inherited]))
+        importlib.invalidate_caches()
+        from distill.vocoders.registry import get_registry
+
+        get_registry.cache_clear()
+
+
+@pytest.fixture
+def plugin_site(tmp_path, monkeypatch) -> Iterator[PluginSite]:
+    import sys
+
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    site = PluginSite(tmp_path / "plugins", monkeypatch, [], [], inherited)
+    yield site
+    for module in site.modules:
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def distill_process():
+    """`distill_process("vocoders", "list")`: the real installed `distill` command in a new process."""
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("distill")
+
+    def run(*argv: str) -> CliResult:
+        done = subprocess.run(
+            [str(command), *argv],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            timeout=300,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+
+    return run

@@ -46,6 +46,24 @@ def write_checkpoint(folder: Path, config: dict = TINY_CONFIG) -> Path:
     return folder
 
 
+def write_own_checkpoint(folder: Path, config: dict = TINY_CONFIG) -> Path:
+    """The same layout from our own generator (weights already plain): no reference package needed."""
+    from distill_vocoder_bigvgan import BigVGANGenerator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    generator = BigVGANGenerator(BigVGANConfig.from_json(config))
+    torch.save({"generator": generator.state_dict()}, folder / "bigvgan_generator.pt")
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.fixture
+def own_checkpoint():
+    """`write_own_checkpoint`, for test classes that must choose when (e.g. after DISTILL_HOME is set)."""
+    return write_own_checkpoint
+
+
 @pytest.fixture(scope="session")
 def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_checkpoint(tmp_path_factory.mktemp("bigvgan-checkpoint"))

@@ -3,6 +3,7 @@ and smeared transients. Used by the benchmarks and by the UI's analysis-resynthe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -64,3 +65,17 @@ def compare_to_original(reference: torch.Tensor, estimate: torch.Tensor, sample_
         "snr_db": round(snr_db(reference, estimate), 2),
         "pesq_wb": pesq_wideband(reference, estimate, sample_rate),
     }
+
+
+def visqol_moslqo(reference: Path, degraded: Path) -> str:
+    """ViSQOL v3 audio mode (48 kHz files) as a 2-decimal MOS-LQO, or why not (optional `visqol` package)."""
+    try:
+        from visqol import VisqolApi
+    except ImportError:
+        return "not installed"
+    api = VisqolApi()
+    api.create(mode="audio")
+    try:
+        return f"{api.measure(str(reference), str(degraded)).moslqo:.2f}"
+    except Exception as exc:  # report, don't hide, a metric that could not run
+        return f"failed: {type(exc).__name__}"

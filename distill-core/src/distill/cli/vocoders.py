@@ -1,29 +1,93 @@
-"""`distill vocoders list`: what is installed, and what is broken and why."""
+"""`distill vocoders list|install|uninstall`: what is installed, how `auto` ranks it, what is
+broken and why; adding and removing plugins in Distill's own environment."""
 
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from distill.cli.output import plain, print_json, stdout_console
+from distill.cli.common import JSON_OPTION, device_of
+from distill.cli.output import plain, print_json, stderr, stdout_console
 from distill.cli.root import app
-from distill.vocoders import get_registry
+from distill.library.catalog import resolve_model
+from distill.vocoders.installer import distribution_of, is_first_party, run_installer
+from distill.vocoders.registry import get_registry
+from distill.vocoders.survey import VocoderStatus, survey_vocoders
 
 vocoders_app = typer.Typer(help="Inspect the installed vocoder plugins.", no_args_is_help=True)
 app.add_typer(vocoders_app, name="vocoders")
 
 
+def _status_cell(row: VocoderStatus) -> str:
+    record = row.record
+    if not record.active:
+        return f"[dim]inactive: {escape(record.distribution or '?')} loses the name to {escape(str(record.shadowed_by))}[/]"
+    if record.status != "ok":
+        return f"[red]broken[/] at {record.stage}"
+    return "[green]ok[/]"
+
+
+def _load_cell(row: VocoderStatus) -> str:
+    return {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}.get(row.load, "[dim]not tried[/]")
+
+
 @vocoders_app.command("list")
-def list_vocoders(json_output: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
-    """List vocoder plugins with their distribution, version and status."""
-    records = get_registry().records()
+def list_vocoders(
+    ctx: typer.Context,
+    model_ref: str | None = typer.Option(None, "--model", help="Rank for this model (default: no model)."),
+    load: bool = typer.Option(False, "--load", help="Also load each vocoder (may download weights)."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """List vocoder plugins: distribution, version, status, priority and the order `auto` tries them in."""
+    model = resolve_model(model_ref) if model_ref else None
+    rows = survey_vocoders(model, load=load, device=device_of(ctx) if load else None)
     if json_output:
-        print_json([record.to_dict() for record in records])
+        print_json([row.to_dict() for row in rows])
         return
-    table = Table("name", "distribution", "version", "status", "error")
-    for r in records:
-        status = "[green]ok[/]" if r.status == "ok" else "[red]broken[/]"
+    table = Table("name", "distribution", "version", "status", "priority", "auto", "load", "error")
+    for row in rows:
+        r = row.record
         table.add_row(
-            plain(r.name), plain(r.distribution or "-"), plain(r.version or "-"), status, plain(r.error or "")
+            plain(r.name),
+            plain(r.distribution or "-"),
+            plain(r.version or "-"),
+            _status_cell(row),
+            "-" if row.priority is None else str(row.priority),
+            "-" if row.auto_rank is None else f"#{row.auto_rank}",
+            _load_cell(row),
+            plain(r.error or row.load_error or ""),
         )
-    stdout_console().print(table)
+    console = stdout_console()
+    console.print(table)
+    order = sorted((row for row in rows if row.auto_rank), key=lambda row: row.auto_rank)
+    target = f"model '{model.name}'" if model is not None else "no model (analysis-resynthesis)"
+    tries = ", ".join(row.record.name for row in order) or "nothing: no vocoder can serve it"
+    console.print(f"auto for {target} tries: {tries}", highlight=False, markup=False)
+
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@vocoders_app.command("install", context_settings=PASS_THROUGH)
+def install_vocoder(
+    ctx: typer.Context,
+    spec: str = typer.Argument(..., help="What pip takes: a name, name==version, a wheel, a folder, a URL."),
+) -> None:
+    """Install a vocoder plugin into Distill's own environment (extra options go to pip, e.g. --find-links DIR)."""
+    before = set(get_registry().names())
+    run_installer("install", [spec, *ctx.args])
+    added = sorted(set(get_registry().names()) - before)
+    stderr.print(f"Installed {spec}; new vocoders: {', '.join(added) or 'none'}.", highlight=False)
+
+
+@vocoders_app.command("uninstall")
+def uninstall_vocoder(
+    name: str = typer.Argument(..., help="The vocoder's name, as `distill vocoders list` shows it."),
+) -> None:
+    """Remove the distribution that provides vocoder NAME from Distill's own environment."""
+    distribution = distribution_of(name)
+    if is_first_party(distribution):
+        stderr.print(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow", highlight=False)
+    run_installer("uninstall", [distribution])
+    stderr.print(f"Uninstalled {distribution} (vocoder '{name}').", highlight=False)

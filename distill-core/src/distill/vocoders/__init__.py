@@ -16,7 +16,7 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
-from distill.vocoders.chunked import vocode_with_context
+from distill.vocoders.chunked import Chunk, context_chunks, vocode_with_context
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
@@ -31,17 +31,14 @@ from distill.vocoders.types import (
     VocoderState,
     VocoderUnavailable,
     fit_length,
+    model_spectrogram_config,
+    pad_short_mel,
 )
-
-
-def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
-    """The mel config a vocoder must honour: the model's own, or the default without one."""
-    return getattr(model, "spectrogram", None) or SpectrogramConfig()
-
 
 __all__ = [
     "AUTO",
     "ENTRY_POINT_GROUP",
+    "Chunk",
     "DistillError",
     "GeneratorVocoder",
     "PluginRecord",
@@ -56,6 +53,7 @@ __all__ = [
     "VocoderState",
     "VocoderUnavailable",
     "atomic_path",
+    "context_chunks",
     "fit_length",
     "get_registry",
     "hookimpl",
@@ -64,6 +62,7 @@ __all__ = [
     "mel_to_linear_power",
     "mel_to_power",
     "model_spectrogram_config",
+    "pad_short_mel",
     "rank_vocoders",
     "resample",
     "select_vocoder",

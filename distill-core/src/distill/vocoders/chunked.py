@@ -8,9 +8,30 @@ join without a seam while memory stays that of one chunk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import torch
+
+from distill.vocoders.types import Progress, ProgressCallback
+
+RENDER_TASK = "render"
+
+
+class Chunk(NamedTuple):
+    """Frames [start, stop) are kept; [lo, hi) is what gets vocoded (the chunk plus its context)."""
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+
+
+def context_chunks(frames: int, chunk_frames: int, context_frames: int) -> Iterator[Chunk]:
+    """The chunks of a `frames`-long mel, in order (for vocoders that keep state from one to the next)."""
+    for start in range(0, frames, chunk_frames):
+        stop = min(frames, start + chunk_frames)
+        yield Chunk(start, stop, max(0, start - context_frames), min(frames, stop + context_frames))
 
 
 def vocode_with_context(
@@ -19,17 +40,19 @@ def vocode_with_context(
     hop_length: int,
     chunk_frames: int,
     context_frames: int,
+    progress: ProgressCallback | None = None,
 ) -> torch.Tensor:
     """`vocode`: `[B, n_mels, f] -> [B, f * hop_length]` -> the same for the whole `mel`.
 
     A `vocode` whose output runs a little short (an inverse STFT's last hop) leaves the
-    result short by as much at the very end; callers fit the length.
+    result short by as much at the very end; callers fit the length. `progress`, if given,
+    hears `Progress("render", frames done, frames)` after each chunk.
     """
     frames = mel.shape[-1]
     pieces = []
-    for start in range(0, frames, chunk_frames):
-        stop = min(frames, start + chunk_frames)
-        lo, hi = max(0, start - context_frames), min(frames, stop + context_frames)
-        audio = vocode(mel[..., lo:hi])
-        pieces.append(audio[..., (start - lo) * hop_length : (stop - lo) * hop_length])
+    for chunk in context_chunks(frames, chunk_frames, context_frames):
+        audio = vocode(mel[..., chunk.lo : chunk.hi])
+        pieces.append(audio[..., (chunk.start - chunk.lo) * hop_length : (chunk.stop - chunk.lo) * hop_length])
+        if progress is not None:
+            progress(Progress(RENDER_TASK, chunk.stop, frames, "frames"))
     return torch.cat(pieces, dim=-1)

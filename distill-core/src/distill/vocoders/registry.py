@@ -1,50 +1,110 @@
 """Finding vocoder plugins through entry points and calling them in isolation.
 
-Each plugin's hooks are called one plugin at a time, so an exception in one never
-reaches another; import and registration failures are recorded, not raised.
+Plugin code never runs unguarded: every import, registration and hook call goes through
+`call_plugin`, so whatever a plugin raises (`SystemExit` included) is recorded or turned
+into a `PluginFailure` for the caller, and whatever it prints goes to stderr, where it
+cannot corrupt a `--json` document on stdout. Only Ctrl-C (`KeyboardInterrupt`) passes
+through: the user asked to stop.
+
+Two distributions may claim the same vocoder name. The rule: a first-party distribution
+wins; otherwise the distribution whose normalised name sorts first wins. Both stay listed
+(the other one inactive) and a warning names them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+import numbers
+import re
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from distill.vocoders import hookspecs
 
 ENTRY_POINT_GROUP = "distill.vocoders"
+FIRST_PARTY = frozenset(
+    {"distill-core", "distill-vocoder-griffinlim", "distill-vocoder-bigvgan", "distill-vocoder-hifigan"}
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
 class PluginRecord:
-    """What `distill vocoders list` shows for one plugin."""
+    """What `distill vocoders list` shows for one plugin.
+
+    `stage` says where a broken plugin failed: "import", "register" or "vocoder_priority".
+    An inactive record lost a name clash to `shadowed_by` and is never called.
+    """
 
     name: str
     distribution: str | None
     version: str | None
     status: str  # "ok" or "broken"
     error: str | None = None
+    stage: str | None = None
+    active: bool = True
+    shadowed_by: str | None = None
     summary: str | None = None  # the distribution's one-line description: what this vocoder is
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for optional in ("error", "summary"):
+        for optional in ("error", "stage", "shadowed_by", "summary"):
             if data[optional] is None:
                 del data[optional]
         return data
 
 
+class PluginFailure(Exception):
+    """Plugin code raised `original` (any `BaseException` but Ctrl-C); `str()` is one line."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(describe_error(original))
+        self.original = original
+
+
 def describe_error(exc: BaseException) -> str:
     """One line naming the exception and its message."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the plugin called sys.exit({'' if exc.code is None else repr(exc.code)})"
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def call_plugin(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run plugin code: prints go to stderr, anything raised but Ctrl-C becomes `PluginFailure`."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return function(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit and custom BaseExceptions from plugins too
+        raise PluginFailure(exc) from exc
+
+
+def normalised(distribution: str | None) -> str:
+    """PEP 503 form of a distribution name (`Distill_Vocoder.X` -> `distill-vocoder-x`)."""
+    return re.sub(r"[-_.]+", "-", distribution or "").lower()
+
+
+def claim_order(distribution: str | None) -> tuple[bool, str]:
+    """Sort key for rival claims on one name: first-party first, then by distribution name."""
+    name = normalised(distribution)
+    return (name not in FIRST_PARTY, name)
+
+
+def _origin(ep: EntryPoint) -> tuple[str | None, str | None, str | None]:
+    """Distribution name, version and one-line summary of whoever installed `ep`."""
+    dist = getattr(ep, "dist", None)
+    return (dist.metadata["Name"], dist.version, dist.metadata["Summary"]) if dist is not None else (None, None, None)
 
 
 class VocoderRegistry:
@@ -54,17 +114,42 @@ class VocoderRegistry:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self._records: dict[str, PluginRecord] = {}
+        self._inactive: list[PluginRecord] = []
+        claims: dict[str, list[EntryPoint]] = {}
         for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
-            dist = getattr(ep, "dist", None)
-            distribution = dist.metadata["Name"] if dist is not None else None
-            version = dist.version if dist is not None else None
-            summary = dist.metadata["Summary"] if dist is not None else None
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken plugin must not take the others down
-                self._mark_broken(ep.name, distribution, version, exc)
-                continue
-            self.register(plugin, ep.name, distribution, version, summary)
+            claims.setdefault(ep.name, []).append(ep)
+        for name, rivals in claims.items():
+            winner, *losers = sorted(rivals, key=lambda ep: claim_order(_origin(ep)[0]))
+            self._load(winner)
+            for loser in losers:
+                self._load(loser, shadowed_by=_origin(winner)[0])
+            if losers:
+                others = ", ".join(str(_origin(ep)[0]) for ep in losers)
+                log.warning(
+                    "Vocoder name '%s' is claimed by %s and %s; using %s (first-party wins, then the "
+                    "distribution name that sorts first). Uninstall one to choose.",
+                    name,
+                    _origin(winner)[0],
+                    others,
+                    _origin(winner)[0],
+                )
+
+    def _load(self, ep: EntryPoint, shadowed_by: str | None = None) -> None:
+        distribution, version, summary = _origin(ep)
+        try:
+            plugin = call_plugin(ep.load)
+        except PluginFailure as failure:  # a broken plugin must not take the others down
+            record = PluginRecord(ep.name, distribution, version, "broken", str(failure), "import", summary=summary)
+        else:
+            if shadowed_by is None:
+                self.register(plugin, ep.name, distribution, version, summary)
+                return
+            record = PluginRecord(ep.name, distribution, version, "ok", summary=summary)
+        if shadowed_by is None:
+            self._records[ep.name] = record
+        else:
+            record.active, record.shadowed_by = False, shadowed_by
+            self._inactive.append(record)
 
     def register(
         self,
@@ -74,25 +159,45 @@ class VocoderRegistry:
         version: str | None = None,
         summary: str | None = None,
     ) -> None:
-        """Add a plugin object by hand (tests, embedding applications)."""
+        """Add a plugin object by hand (tests, embedding applications); a taken name keeps its owner."""
         if name in self._records:
-            log.warning("Vocoder plugin '%s' from %s ignored: the name is already taken.", name, distribution)
+            owner = self._records[name].distribution
+            log.warning(
+                "Vocoder plugin '%s' from %s ignored: the name is already taken by %s.", name, distribution, owner
+            )
+            self._inactive.append(
+                PluginRecord(name, distribution, version, "ok", active=False, shadowed_by=owner, summary=summary)
+            )
             return
         try:
-            self._pm.register(plugin, name=name)
-        except Exception as exc:
-            self._mark_broken(name, distribution, version, exc)
+            call_plugin(self._pm.register, plugin, name=name)
+        except PluginFailure as failure:
+            self._mark_broken(name, distribution, version, failure, "register", summary)
             return
         self._records[name] = PluginRecord(name, distribution, version, "ok", summary=summary)
 
-    def _mark_broken(self, name: str, distribution: str | None, version: str | None, exc: BaseException) -> None:
-        self._records[name] = PluginRecord(name, distribution, version, "broken", describe_error(exc))
+    def _mark_broken(
+        self,
+        name: str,
+        distribution: str | None,
+        version: str | None,
+        failure: PluginFailure,
+        stage: str,
+        summary: str | None = None,
+    ) -> None:
+        self._records[name] = PluginRecord(name, distribution, version, "broken", str(failure), stage, summary=summary)
         plugin = self._pm.get_plugin(name)
         if plugin is not None:
             self._pm.unregister(plugin)
 
     def records(self) -> list[PluginRecord]:
+        """Active plugins in name order (the ones `--vocoder NAME` can mean)."""
         return sorted(self._records.values(), key=lambda r: r.name)
+
+    def all_records(self) -> list[PluginRecord]:
+        """Every claim, inactive ones (lost a name clash) after the active one of their name."""
+        rows = [*self._records.values(), *self._inactive]
+        return sorted(rows, key=lambda r: (r.name, not r.active, claim_order(r.distribution)))
 
     def record(self, name: str) -> PluginRecord | None:
         return self._records.get(name)
@@ -101,34 +206,51 @@ class VocoderRegistry:
         """Plugins that loaded, in name order."""
         return [r.name for r in self.records() if r.status == "ok"]
 
-    def implements(self, plugin_name: str, hook: str) -> bool:
-        """Whether the working plugin `plugin_name` has an implementation of `hook`."""
-        plugin = self._pm.get_plugin(plugin_name)
-        return plugin is not None and any(i.plugin is plugin for i in getattr(self._pm.hook, hook).get_hookimpls())
+    def broken(self) -> list[PluginRecord]:
+        """Active plugins that failed to import, register or answer `vocoder_priority`."""
+        return [r for r in self.records() if r.status != "ok"]
 
-    def call(self, plugin_name: str, hook: str, /, **kwargs: Any) -> Any:
-        """Call `hook` on plugin `plugin_name` alone, passing only the arguments it accepts."""
+    def _impl(self, plugin_name: str, hook: str) -> pluggy.HookImpl | None:
         plugin = self._pm.get_plugin(plugin_name)
         impls = [i for i in getattr(self._pm.hook, hook).get_hookimpls() if i.plugin is plugin]
-        if plugin is None or not impls:
+        return impls[0] if plugin is not None and impls else None
+
+    def implements(self, plugin_name: str, hook: str) -> bool:
+        """Whether the working plugin `plugin_name` has an implementation of `hook`."""
+        return self._impl(plugin_name, hook) is not None
+
+    def hook_arguments(self, plugin_name: str, hook: str) -> list[str] | None:
+        """The argument names plugin `plugin_name`'s implementation of `hook` takes; None if it has none."""
+        impl = self._impl(plugin_name, hook)
+        return list(impl.argnames) if impl is not None else None
+
+    def call(self, plugin_name: str, hook: str, /, **kwargs: Any) -> Any:
+        """Call `hook` on plugin `plugin_name` alone, passing only the arguments it accepts.
+
+        Raises `PluginFailure` for anything the plugin raises.
+        """
+        impl = self._impl(plugin_name, hook)
+        if impl is None:
             return None
-        impl = impls[0]
-        return impl.function(*[kwargs.get(arg) for arg in impl.argnames])
+        return call_plugin(impl.function, *[kwargs.get(arg) for arg in impl.argnames])
+
+    def priority(self, name: str, model: object) -> int | None:
+        """Plugin `name`'s `vocoder_priority` answer; one that raises or answers nonsense is marked broken."""
+        try:
+            answer = self.call(name, "vocoder_priority", model=model)
+            if answer is not None and (isinstance(answer, bool) or not isinstance(answer, numbers.Integral)):
+                raise PluginFailure(TypeError(f"vocoder_priority returned {answer!r}, not an int or None"))
+        except PluginFailure as failure:
+            record = self._records[name]
+            self._mark_broken(name, record.distribution, record.version, failure, "vocoder_priority", record.summary)
+            log.warning("Vocoder plugin '%s' is broken and was skipped: %s", name, failure)
+            return None
+        return None if answer is None else int(answer)
 
     def priorities(self, model: object) -> dict[str, int]:
-        """Every working plugin's `vocoder_priority` answer; a plugin that raises is marked broken."""
-        answers: dict[str, int] = {}
-        for name in self.names():
-            try:
-                priority = self.call(name, "vocoder_priority", model=model)
-            except Exception as exc:
-                record = self._records[name]
-                self._mark_broken(name, record.distribution, record.version, exc)
-                log.warning("Vocoder plugin '%s' is broken and was skipped: %s", name, describe_error(exc))
-                continue
-            if priority is not None:
-                answers[name] = int(priority)
-        return answers
+        """Every working plugin's `vocoder_priority` answer, None answers left out."""
+        answers = {name: self.priority(name, model) for name in self.names()}
+        return {name: answer for name, answer in answers.items() if answer is not None}
 
 
 @lru_cache(maxsize=1)

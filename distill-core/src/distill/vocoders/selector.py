@@ -1,4 +1,9 @@
-"""Choosing a vocoder: an explicit name, or `auto` down the priority ranking with fallback."""
+"""Choosing a vocoder: an explicit name, or `auto` down the priority ranking with fallback.
+
+What `select_vocoder` / `choose_vocoder` hand out is always a `CheckedVocoder`: callers
+never talk to a plugin's object directly, so a plugin that raises or returns garbage while
+rendering is caught there (and, under `auto`, replaced by the next one in the ranking).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from dataclasses import dataclass, field
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable
+from distill.vocoders.checked import CheckedVocoder, NoVocoderLoaded
+from distill.vocoders.registry import PluginFailure, VocoderRegistry, call_plugin, get_registry
+from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable, model_spectrogram_config
 
 AUTO = "auto"
 
@@ -17,10 +23,13 @@ log = logging.getLogger(__name__)
 
 
 def rank_vocoders(model: object, registry: VocoderRegistry | None = None) -> list[str]:
-    """Plugin names that can serve `model`, best first (ties broken by name)."""
-    registry = registry or get_registry()
-    answers = registry.priorities(model)
-    return sorted(answers, key=lambda name: (-answers[name], name))
+    """Plugin names that can serve `model`, best first (ties broken by name): the order `auto` tries."""
+    return auto_order((registry or get_registry()).priorities(model))
+
+
+def auto_order(priorities: dict[str, int]) -> list[str]:
+    """Names by priority, highest first, ties broken by name."""
+    return sorted(priorities, key=lambda name: (-priorities[name], name))
 
 
 def load_named(
@@ -30,7 +39,7 @@ def load_named(
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
 ) -> Vocoder:
-    """Load plugin `name`'s vocoder; every failure becomes one sentence for the user."""
+    """Plugin `name`'s own vocoder, on `device`; every failure becomes one sentence for the user."""
     registry = registry or get_registry()
     record = registry.record(name)
     if record is None:
@@ -40,13 +49,23 @@ def load_named(
         raise DistillError(f"Vocoder '{name}' is installed but broken ({record.error}).")
     try:
         vocoder = registry.call(name, "load_vocoder", name=name, model=model, device=device, progress=progress)
-    except DistillError:
-        raise
-    except Exception as exc:
-        raise VocoderUnavailable(f"Vocoder '{name}' failed to load ({describe_error(exc)}).") from exc
-    if vocoder is None:
-        raise VocoderUnavailable(f"Vocoder plugin '{name}' did not provide a vocoder.")
-    return vocoder.to(device)
+        if vocoder is None:
+            raise VocoderUnavailable(f"Vocoder plugin '{name}' did not provide a vocoder.")
+        if not callable(getattr(vocoder, "mel_to_waveform", None)):
+            raise VocoderUnavailable(f"Vocoder plugin '{name}' returned a {type(vocoder).__name__}, not a vocoder.")
+        moved = call_plugin(vocoder.to, device)
+    except PluginFailure as failure:
+        if isinstance(failure.original, DistillError):
+            raise failure.original from None
+        raise VocoderUnavailable(f"Vocoder '{name}' failed to load ({failure}).") from failure
+    return moved if callable(getattr(moved, "mel_to_waveform", None)) else vocoder
+
+
+def warn_about_broken(registry: VocoderRegistry) -> None:
+    """One warning line per plugin that is installed but could not even be imported or registered."""
+    for record in registry.broken():
+        where = f" ({record.distribution})" if record.distribution else ""
+        log.warning("Vocoder plugin '%s'%s is broken and was skipped: %s", record.name, where, record.error)
 
 
 def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> str | None:
@@ -67,9 +86,13 @@ def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRe
 
 @dataclass
 class Selection:
-    """The vocoder chosen, and every plugin auto-selection passed over on the way, with why."""
+    """The vocoder chosen, and every plugin auto-selection passed over on the way, with why.
 
-    vocoder: Vocoder
+    `skipped` is the vocoder's own list: a fallback while rendering is added to it too, so
+    read it after rendering.
+    """
+
+    vocoder: CheckedVocoder
     skipped: list[dict[str, str]] = field(default_factory=list)  # [{"vocoder": name, "reason": sentence}]
 
 
@@ -83,30 +106,34 @@ def choose_vocoder(
     """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking, and returns those reasons as data so a front end can show them beside the
-    result; an explicit name never falls back.
+    ranking (at load time or, if a vocoder fails while rendering, then), and returns those
+    reasons as data so a front end can show them beside the result; an explicit name never
+    falls back.
     """
     registry = registry or get_registry()
+    config = model_spectrogram_config(model)
+
+    def load(name: str) -> Vocoder:
+        return load_named(name, model, device, registry, progress)
+
     if requested != AUTO:
-        return Selection(load_named(requested, model, device, registry, progress))
+        vocoder = CheckedVocoder([requested], load, config, device, progress, fallback=False)
+        return Selection(vocoder, vocoder.skipped)
+    warn_about_broken(registry)
     ranking = rank_vocoders(model, registry)
-    skipped: list[dict[str, str]] = []
+    own_skipped: list[dict[str, str]] = []
     own_problem = _own_vocoder_unusable(model, ranking, registry)
     if own_problem is not None:  # said, not silently swapped for another vocoder
         log.warning("%s; using another vocoder", own_problem.rstrip("."))
-        skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": own_problem})
-    for position, name in enumerate(ranking):
-        try:
-            return Selection(load_named(name, model, device, registry, progress), skipped)
-        except DistillError as exc:
-            following = ranking[position + 1 :]
-            then = f"; trying '{following[0]}' instead" if following else ""
-            log.warning("Vocoder '%s' could not be used: %s%s", name, str(exc).rstrip("."), then)
-            skipped.append({"vocoder": name, "reason": str(exc)})
-    installed = ", ".join(registry.names()) or "none"
-    reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in skipped)
-    detail = f" ({reasons})" if reasons else ""
-    raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.")
+        own_skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": own_problem})
+    try:
+        vocoder = CheckedVocoder(ranking, load, config, device, progress)
+    except NoVocoderLoaded as exc:
+        installed = ", ".join(registry.names()) or "none"
+        reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in own_skipped + exc.skipped)
+        detail = f" ({reasons})" if reasons else ""
+        raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.") from None
+    return Selection(vocoder, own_skipped + vocoder.skipped)
 
 
 def select_vocoder(
@@ -115,7 +142,7 @@ def select_vocoder(
     device: torch.device,
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
-) -> Vocoder:
+) -> CheckedVocoder:
     """`choose_vocoder` for callers that only need the vocoder (the warnings are still logged)."""
     return choose_vocoder(requested, model, device, registry, progress).vocoder
 

@@ -12,7 +12,7 @@ from distill.fileio import file_identity
 from distill.library.catalog import model_lock, resolve_model
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
-from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
+from distill.vocoders.registry import PluginFailure, VocoderRegistry, describe_error, get_registry
 from distill.vocoders.types import ProgressCallback, ShouldStop, TrainingAudio, VocoderState
 
 
@@ -141,10 +141,10 @@ def train_model_vocoder(
             progress=progress,
             should_stop=should_stop,
         )
-    except (DistillError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        raise DistillError(f"Training vocoder '{name}' failed ({describe_error(exc)}).") from exc
+    except PluginFailure as failure:
+        if isinstance(failure.original, DistillError):
+            raise failure.original from None
+        raise DistillError(f"Training vocoder '{name}' failed ({failure}).") from failure
     if state is None:
         raise DistillError(f"Vocoder '{name}' returned no trained state.")
     return bundle_vocoder(model, state, Path(config["run_dir"]) if config.get("run_dir") else None)

@@ -51,7 +51,9 @@ class Vocoder(ABC):
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`, float32.
 
-        `samples` is `num_samples` when given, else `frames * hop_length`.
+        `samples` is `num_samples` when given, else `frames * hop_length`. An implementation
+        may also take `progress: ProgressCallback | None = None` to report long renders: the
+        host passes it only to vocoders whose signature has it.
         """
 
     def to(self, device: torch.device | str) -> Vocoder:
@@ -75,12 +77,28 @@ class GeneratorVocoder(Vocoder):
         return self
 
 
+def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
+    """The mel config a vocoder must honour: the model's own, or the default without one."""
+    return getattr(model, "spectrogram", None) or SpectrogramConfig()
+
+
 def fit_length(wav: torch.Tensor, num_samples: int) -> torch.Tensor:
     """Trim or zero-pad the last dimension to exactly `num_samples`."""
     length = wav.shape[-1]
     if length >= num_samples:
         return wav[..., :num_samples]
     return torch.nn.functional.pad(wav, (0, num_samples - length))
+
+
+def pad_short_mel(mel: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """`[B, n_mels, f]` -> `[B, n_mels, max(f, n_fft // hop + 1)]`, the last frame repeated.
+
+    A centred inverse STFT cannot run on fewer frames than that, and a one-shot that falls
+    silent at once is that short. The repeated frames only add audio past the end, which
+    the caller's `fit_length` cuts away.
+    """
+    missing = config.n_fft // config.hop_length + 1 - mel.shape[-1]
+    return torch.cat([mel, mel[..., -1:].expand(*mel.shape[:-1], missing)], dim=-1) if missing > 0 else mel
 
 
 @dataclass

@@ -5,7 +5,15 @@ from __future__ import annotations
 import torch
 import torchaudio
 
-from distill.vocoders import SpectrogramConfig, Vocoder, fit_length, mel_to_linear_power, vocode_with_context
+from distill.vocoders import (
+    ProgressCallback,
+    SpectrogramConfig,
+    Vocoder,
+    fit_length,
+    mel_to_linear_power,
+    pad_short_mel,
+    vocode_with_context,
+)
 
 # Griffin-Lim's phase estimate spreads only a few frames per iteration: with 128 frames of
 # context, chunks match one pass over the whole mel (relative error < 1e-3 at the joints on
@@ -38,11 +46,14 @@ class GriffinLimVocoder(Vocoder):
         return self
 
     @torch.inference_mode()
-    def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
-        """`[B, n_mels, frames] -> [B, samples]`, in chunks for long inputs."""
-        hop = self.config.hop_length
-        audio = vocode_with_context(self._vocode, mel.to(self.device), hop, CHUNK_FRAMES, CONTEXT_FRAMES)
-        return fit_length(audio.float(), num_samples if num_samples is not None else mel.shape[-1] * hop)
+    def mel_to_waveform(
+        self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
+    ) -> torch.Tensor:
+        """`[B, n_mels, frames] -> [B, samples]`, in chunks for long inputs (each reported to `progress`)."""
+        hop, frames = self.config.hop_length, mel.shape[-1]
+        mel = pad_short_mel(mel.to(self.device), self.config)
+        audio = vocode_with_context(self._vocode, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
+        return fit_length(audio.float(), num_samples if num_samples is not None else frames * hop)
 
     def _vocode(self, mel: torch.Tensor) -> torch.Tensor:
         return self._griffinlim(mel_to_linear_power(mel, self.config).sqrt())

@@ -1,0 +1,199 @@
+"""The vocoder the host hands out: every result checked, and under `auto` a fallback down the ranking.
+
+A plugin's `mel_to_waveform` is trusted with nothing. What it returns must meet the output
+rule below (docs/writing-a-vocoder-plugin.md states it for authors); a result that does
+not, or an exception, is that vocoder's failure. Under `auto` the host then warns once,
+naming the plugin and the reason, and renders the same mel with the next vocoder in the
+ranking, which it keeps using; an explicitly named vocoder fails with one sentence. Either
+way nothing half-made reaches the caller, so nothing is written.
+
+The output rule:
+
+* a `torch.Tensor`, or anything `torch.as_tensor` takes (numpy arrays, nested lists);
+* floating point (converted to float32); integer or complex samples are refused;
+* shape `[B, samples]` with B as in the mel (`[B, 1, samples]` is accepted and squeezed);
+* every sample finite;
+* at the vocoder's declared `sample_rate`; the host resamples to the model's rate;
+* within one hop (the model's `hop_length`, at the model's rate) of the requested length:
+  trimmed or zero-padded to it; anything further off is refused.
+
+The result is float32 on the CPU.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import numbers
+from collections.abc import Callable
+
+import torch
+
+from distill.audio.resampling import resample
+from distill.audio.spectrogram import SpectrogramConfig
+from distill.errors import DistillError
+from distill.vocoders.registry import PluginFailure, call_plugin
+from distill.vocoders.types import ProgressCallback, Vocoder, fit_length
+
+LENGTH_TOLERANCE_HOPS = 1
+
+log = logging.getLogger(__name__)
+
+
+class VocoderFault(Exception):
+    """A vocoder's render failed; the message completes "Vocoder 'NAME' ..."."""
+
+
+class NoVocoderLoaded(DistillError):
+    """Every candidate failed to load; `skipped` says why, one entry per candidate."""
+
+    def __init__(self, skipped: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{s['vocoder']}: {s['reason']}" for s in skipped))
+        self.skipped = skipped
+
+
+def check_mel(mel: torch.Tensor, config: SpectrogramConfig) -> None:
+    """One sentence unless `mel` is a finite float `[B, n_mels, frames]` in the model's mel space."""
+    if not isinstance(mel, torch.Tensor) or mel.dim() != 3 or mel.shape[1] != config.n_mels or 0 in mel.shape:
+        shape = list(mel.shape) if isinstance(mel, torch.Tensor) else type(mel).__name__
+        raise DistillError(f"The mel to vocode has shape {shape}; expected [batch, {config.n_mels}, frames].")
+    if not mel.is_floating_point() or not torch.isfinite(mel).all():
+        raise DistillError("The mel to vocode contains NaN or infinite values, so there is nothing to render.")
+
+
+def declared_rate(vocoder: object) -> int:
+    """The vocoder's `sample_rate`, which must be a positive integer."""
+    rate = getattr(vocoder, "sample_rate", None)
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or rate <= 0:
+        raise VocoderFault(f"declares sample_rate {rate!r}, not a positive integer")
+    return int(rate)
+
+
+def conform(raw: object, batch: int, rate: int, config: SpectrogramConfig, wanted: int) -> torch.Tensor:
+    """A plugin's result -> float32 `[batch, wanted]` at the model's rate on the CPU, by the output rule."""
+    if isinstance(raw, torch.Tensor):
+        wav = raw.detach()
+    else:
+        try:
+            wav = torch.as_tensor(raw)
+        except Exception:
+            raise VocoderFault(f"returned a {type(raw).__name__}, not audio samples") from None
+    if not wav.is_floating_point():
+        raise VocoderFault(f"returned {str(wav.dtype).removeprefix('torch.')} samples, not floating-point ones")
+    if wav.dim() == 3 and wav.shape[1] == 1:
+        wav = wav[:, 0]
+    if wav.dim() != 2 or wav.shape[0] != batch:
+        raise VocoderFault(f"returned a tensor of shape {list(wav.shape)}; expected [{batch}, samples]")
+    wav = wav.to("cpu", torch.float32)
+    if not torch.isfinite(wav).all():
+        raise VocoderFault("returned NaN or infinite samples")
+    wav = resample(wav, rate, config.sample_rate)
+    if abs(wav.shape[-1] - wanted) > LENGTH_TOLERANCE_HOPS * config.hop_length:
+        at = f" (at its declared {rate} Hz)" if rate != config.sample_rate else ""
+        raise VocoderFault(f"returned {wav.shape[-1]} samples{at} where {wanted} were asked for")
+    return fit_length(wav, wanted).contiguous()
+
+
+def accepted_keywords(method: Callable) -> set[str] | None:
+    """Keyword names `method` accepts; None when it takes `**kwargs` or cannot be inspected."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return {"num_samples"}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+class CheckedVocoder(Vocoder):
+    """Plugins' vocoders behind the output rule, tried in order: the first that loads, then fallbacks.
+
+    `candidates` are plugin names, best first; `load(name)` builds one (raising
+    `DistillError` with one sentence when it cannot). With `fallback` False only the
+    first candidate is ever used, and its failures are raised as they are.
+    """
+
+    def __init__(
+        self,
+        candidates: list[str],
+        load: Callable[[str], Vocoder],
+        config: SpectrogramConfig,
+        device: torch.device,
+        progress: ProgressCallback | None = None,
+        fallback: bool = True,
+    ) -> None:
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.device = torch.device(device)
+        self._pending = list(candidates)
+        self._load = load
+        self._progress = progress
+        self._fallback = fallback
+        self.skipped: list[dict[str, str]] = []  # [{"vocoder": name, "reason": sentence}], in order
+        self._inner: Vocoder | None = None
+        self._advance()
+
+    @property
+    def inner(self) -> Vocoder:
+        """The plugin's own vocoder in use now (for benchmarks and tests that need its internals)."""
+        return self._inner
+
+    def _fail(self, name: str, reason: str, sentence: str) -> None:
+        """Record that vocoder `name` failed (`reason` completes "Vocoder 'NAME' ...", `sentence`
+        stands alone); explicit: raise that, auto: warn if another vocoder is left to try."""
+        self.skipped.append({"vocoder": name, "reason": sentence})
+        if not self._fallback:
+            raise DistillError(f"Vocoder '{name}' {reason}.")
+        if self._pending:
+            log.warning("Vocoder '%s' %s; trying '%s' instead", name, reason, self._pending[0])
+
+    def _advance(self) -> None:
+        """Use the next candidate that loads; one sentence with every reason when none is left."""
+        while self._pending:
+            name = self._pending.pop(0)
+            try:
+                inner = self._load(name)
+            except DistillError as exc:
+                if not self._fallback:
+                    raise
+                self._fail(name, f"could not be used: {str(exc).rstrip('.')}", str(exc))
+                continue
+            self.name, self._inner, self._keywords = name, inner, accepted_keywords(inner.mel_to_waveform)
+            return
+        if self._inner is None:
+            raise NoVocoderLoaded(self.skipped)
+        reasons = "; ".join(f"{s['vocoder']}: {s['reason'].rstrip('.')}" for s in self.skipped)
+        raise DistillError(f"No vocoder could render this mel ({reasons}).")
+
+    def to(self, device: torch.device | str) -> CheckedVocoder:
+        """Move the vocoder in use (a later fallback loads on the device it was selected for)."""
+        self.device = torch.device(device)
+        try:
+            moved = call_plugin(self._inner.to, self.device)
+        except PluginFailure as failure:
+            raise DistillError(f"Vocoder '{self.name}' could not move to {self.device} ({failure}).") from failure
+        if callable(getattr(moved, "mel_to_waveform", None)):
+            self._inner = moved
+        return self
+
+    def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
+        """`[B, n_mels, frames] -> [B, samples]` float32 on the CPU, from the first vocoder that renders it."""
+        check_mel(mel, self.config)
+        wanted = num_samples if num_samples is not None else mel.shape[-1] * self.config.hop_length
+        while True:
+            try:
+                return self._render(mel, num_samples, wanted)
+            except VocoderFault as fault:
+                reason = str(fault)
+                self._fail(self.name, reason, f"{reason[0].upper()}{reason[1:]}.")
+                self._advance()
+
+    def _render(self, mel: torch.Tensor, num_samples: int | None, wanted: int) -> torch.Tensor:
+        offered = {"num_samples": num_samples, "progress": self._progress}
+        keywords = {k: v for k, v in offered.items() if self._keywords is None or k in self._keywords}
+        try:
+            raw = call_plugin(self._inner.mel_to_waveform, mel, **keywords)
+            rate = declared_rate(self._inner)
+        except PluginFailure as failure:
+            raise VocoderFault(f"failed while rendering ({failure})") from failure
+        return conform(raw, mel.shape[0], rate, self.config, wanted)
