@@ -22,7 +22,8 @@ app.add_typer(vocoders_app, name="vocoders")
 def _status_cell(row: VocoderStatus) -> str:
     record = row.record
     if not record.active:
-        return f"[dim]inactive: {escape(record.distribution or '?')} loses the name to {escape(str(record.shadowed_by))}[/]"
+        loser, winner = escape(record.distribution or "?"), escape(str(record.shadowed_by))
+        return f"[dim]inactive: {loser} loses the name to {winner}[/]"
     if record.status != "ok":
         return f"[red]broken[/] at {record.stage}"
     return "[green]ok[/]"
