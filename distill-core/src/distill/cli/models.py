@@ -8,8 +8,10 @@ from rich.table import Table
 from distill.cli.common import JSON_OPTION
 from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
+from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
 from distill.library.catalog import ModelSummary, delete_model, list_models, resolve_model
+from distill.vocoders.evaluation import verdict_summary
 
 model_app = typer.Typer(help="Manage the models in your library.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -39,6 +41,8 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
         "dataset": model.metadata.get("dataset"),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
+        "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,
+        "vocoder_verdict": verdict_summary(model),
     }
     if json_output:
         print_json(info)
@@ -46,6 +50,8 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
     console = stdout_console()
     console.print(f"[bold]{model.name}[/]  id {model.id}\n{model.path}")
     console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}")
+    if info["vocoder_verdict"]:
+        print_verdict(model, console)
     for s in info["sliders"]:
         console.print(
             f"  slider {s['index']}: {s['name']:<12} {s['minimum']:g} .. {s['maximum']:g}"

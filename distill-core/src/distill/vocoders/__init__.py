@@ -5,6 +5,7 @@ found through the `distill.vocoders` entry-point group.
 """
 
 from distill.audio.io import write_audio
+from distill.audio.metrics import STFT_WINDOWS, multires_stft_distance, multires_stft_log_distance
 from distill.audio.resampling import resample
 from distill.audio.spectrogram import (
     SpectrogramConfig,
@@ -17,6 +18,7 @@ from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
 from distill.vocoders.chunked import vocode_with_context
+from distill.vocoders.evaluation import own_vocoder_proven
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
@@ -27,6 +29,7 @@ from distill.vocoders.types import (
     TrainingAudio,
     Vocoder,
     VocoderState,
+    VocoderTrainingCancelled,
     VocoderUnavailable,
     fit_length,
 )
@@ -40,6 +43,7 @@ def model_spectrogram_config(model: object | None) -> SpectrogramConfig:
 __all__ = [
     "AUTO",
     "ENTRY_POINT_GROUP",
+    "STFT_WINDOWS",
     "DistillError",
     "GeneratorVocoder",
     "PluginRecord",
@@ -50,6 +54,7 @@ __all__ = [
     "Vocoder",
     "VocoderRegistry",
     "VocoderState",
+    "VocoderTrainingCancelled",
     "VocoderUnavailable",
     "atomic_path",
     "fit_length",
@@ -60,6 +65,9 @@ __all__ = [
     "mel_to_linear_power",
     "mel_to_power",
     "model_spectrogram_config",
+    "multires_stft_distance",
+    "multires_stft_log_distance",
+    "own_vocoder_proven",
     "rank_vocoders",
     "resample",
     "select_vocoder",

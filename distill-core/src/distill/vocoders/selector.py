@@ -7,6 +7,7 @@ import logging
 import torch
 
 from distill.errors import DistillError
+from distill.vocoders.evaluation import ensure_verdict, passed_over_note
 from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
 from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable
 
@@ -58,21 +59,28 @@ def select_vocoder(
     """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking; an explicit name never falls back.
+    ranking, and when it passes over the model's own vocoder (its held-out verdict says
+    why); an explicit name never falls back.
     """
     registry = registry or get_registry()
     if requested != AUTO:
         return load_named(requested, model, device, registry, progress)
+    ensure_verdict(model, device, registry)
     ranking = rank_vocoders(model, registry)
     reasons = []
     for position, name in enumerate(ranking):
         try:
-            return load_named(name, model, device, registry, progress)
+            vocoder = load_named(name, model, device, registry, progress)
         except DistillError as exc:
             following = ranking[position + 1 :]
             then = f"; trying '{following[0]}' instead" if following else ""
             log.warning("Vocoder '%s' could not be used: %s%s", name, str(exc).rstrip("."), then)
             reasons.append(f"{name}: {exc}")
+            continue
+        note = passed_over_note(model, name)
+        if note:
+            log.warning("%s", note)
+        return vocoder
     installed = ", ".join(registry.names()) or "none"
     detail = f" ({'; '.join(reasons)})" if reasons else ""
     raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.")

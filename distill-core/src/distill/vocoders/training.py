@@ -3,6 +3,8 @@ bundle the result into the model file atomically."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,9 @@ from distill.audio.io import READABLE_SUFFIXES
 from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
+from distill.vocoders.evaluation import evaluate_vocoders, split_held_out
 from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, TrainingAudio, VocoderState
+from distill.vocoders.types import ProgressCallback, TrainingAudio, VocoderState, VocoderTrainingCancelled
 
 
 def vocoder_run_dir(model: DistillModel) -> Path:
@@ -36,16 +39,17 @@ def model_training_audio(model: DistillModel, data: Path | None = None) -> Train
             f"The recordings model '{model.name}' was trained on are no longer in {where}; "
             "point --data at the folder that holds them now."
         )
-    return TrainingAudio(present, model.spectrogram.sample_rate)
+    return TrainingAudio(present, model.spectrogram.sample_rate, root)
 
 
-def bundle_vocoder(model: DistillModel, state: VocoderState) -> DistillModel:
-    """Store the trained vocoder inside the model's own file; a failed write keeps the old file."""
+def bundle_vocoder(model: DistillModel, state: VocoderState, evaluation: dict[str, Any] | None = None) -> DistillModel:
+    """Store the trained vocoder (and its verdict) inside the model's own file; a failed write keeps the old file."""
     if model.path is None:
         raise DistillError(f"Model '{model.name}' has no file to store its vocoder in.")
     model.vocoder_type = state.vocoder_type
     model.vocoder_config = state.config
     model.vocoder_state_dict = state.state_dict
+    model.vocoder_evaluation = evaluation
     save_model(model, model.path)
     return model
 
@@ -60,6 +64,11 @@ def check_trainable(name: str, registry: VocoderRegistry | None = None) -> None:
         raise DistillError(f"Vocoder '{name}' cannot be trained per model; only plugins that learn can.")
 
 
+def is_main_process() -> bool:
+    """False in the non-zero ranks of a `torchrun` job: they train but never write the model file."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def train_model_vocoder(
     model: DistillModel,
     name: str,
@@ -68,20 +77,45 @@ def train_model_vocoder(
     progress: ProgressCallback | None = None,
     registry: VocoderRegistry | None = None,
 ) -> DistillModel:
-    """Train vocoder plugin `name` on `dataset` for `model` and bundle it into the model file."""
+    """Train vocoder plugin `name` on `dataset` minus its held-out recordings, judge it on those, bundle both.
+
+    A cancel that keeps a checkpoint (`VocoderTrainingCancelled` carrying the state so
+    far) is bundled and judged the same way before the cancel goes on up.
+    """
     registry = registry or get_registry()
     check_trainable(name, registry)
+    train_set, held_out = split_held_out(dataset)
+    cancelled: VocoderTrainingCancelled | None = None
     try:
         state = registry.call(
-            name, "train_vocoder", name=name, model=model, dataset=dataset, config=config, progress=progress
+            name, "train_vocoder", name=name, model=model, dataset=train_set, config=config, progress=progress
         )
+    except VocoderTrainingCancelled as exc:
+        if exc.state is None or not is_main_process():
+            raise
+        state, cancelled = exc.state, exc
     except (DistillError, KeyboardInterrupt):
         raise
     except Exception as exc:
         raise DistillError(f"Training vocoder '{name}' failed ({describe_error(exc)}).") from exc
     if state is None:
         raise DistillError(f"Vocoder '{name}' returned no trained state.")
-    return bundle_vocoder(model, state)
+    if not is_main_process():
+        return model
+    trained = replace(
+        model, vocoder_type=state.vocoder_type, vocoder_config=state.config, vocoder_state_dict=state.state_dict
+    )
+    evaluation = evaluate_vocoders(
+        trained, held_out, config.get("device") or "cpu", registry=registry, training_steps=state.steps
+    )
+    bundle_vocoder(model, state, evaluation)
+    if cancelled is not None:
+        raise VocoderTrainingCancelled(
+            f"{str(cancelled).rstrip('.')}; the vocoder so far is stored in the model: "
+            f"{evaluation['summary'][:1].lower()}{evaluation['summary'][1:]}",
+            state,
+        ) from None
+    return model
 
 
 def initial_weights(source: str, name: str) -> dict:
