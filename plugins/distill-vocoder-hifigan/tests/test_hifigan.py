@@ -290,3 +290,14 @@ def test_long_mels_are_vocoded_in_chunks_that_match_one_pass(monkeypatch):
     chunked = vocoder_module.HiFiGANVocoder(generator, SPECTROGRAM).mel_to_waveform(mel)
     assert chunked.shape == whole.shape
     assert (chunked - whole).abs().max() < 1e-5
+
+
+def test_training_and_rendering_on_each_device(model, tmp_path, device):
+    """A few steps through both phases on `device`; the stored vocoder then renders there."""
+    bundled = train_model_vocoder(
+        model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=4, device=device)
+    )
+    assert bundled.vocoder_evaluation["device"].startswith(device)
+    vocoder = select_vocoder("hifigan", bundled, torch.device(device))
+    out = vocoder.mel_to_waveform(torch.rand(1, 40, 12, device=device), num_samples=1500)
+    assert out.device.type == device and out.shape == (1, 1500) and torch.isfinite(out).all()
