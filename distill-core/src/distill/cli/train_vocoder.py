@@ -61,6 +61,11 @@ def train_vocoder(
     run_dir = vocoder_run_dir(model)
     stop_file = run_dir / "stop"
     if nproc_per_node > 1:
+        if batch_size is not None and batch_size % nproc_per_node:
+            raise DistillError(
+                f"A batch of {batch_size} does not split evenly over {nproc_per_node} processes; "
+                f"choose a --batch-size that is a multiple of {nproc_per_node}."
+            )
         code = launch_workers(nproc_per_node, stop_file)
         if code:
             raise typer.Exit(code)
@@ -81,12 +86,10 @@ def train_vocoder(
         "device": str(device_of(ctx)),
     }
     main = is_main_process()
-    if main:
-        stderr.print(
-            f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings (a tenth held out to judge it); "
-            f"run folder {run_dir}",
-            highlight=False,
-        )
+    header = (
+        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings (a tenth held out to judge it); "
+        f"run folder {run_dir}"
+    )
     columns = (
         TextColumn("[bold]vocoder"),
         BarColumn(),
@@ -99,6 +102,8 @@ def train_vocoder(
         task = bars.add_task("train", total=None, losses="")
 
         def show(event: ProgressEvent) -> None:
+            if bars.tasks[0].total is None:  # the first report: the run is under way, its options were sound
+                bars.console.print(header, highlight=False)
             losses = "  ".join(f"{k} {v:.3f}" for k, v in event.metrics.items())
             bars.update(task, completed=event.completed, total=event.total, losses=losses)
 

@@ -109,6 +109,31 @@ class Generator(nn.Module):
             x = fused / len(blocks)
         return torch.tanh(_conv(self.post, F.leaky_relu(x)))[:, 0, 0]
 
+    @torch.no_grad()
+    def start_audible(self, mel: torch.Tensor, wav: torch.Tensor) -> Generator:
+        """Re-initialise a fresh, unnormalised generator so that it starts as a working upsampler.
+
+        The paper's N(0, 0.01) weights shrink the signal at every upsampling layer: the output
+        starts 30 dB too quiet and independent of the mel, and the first thousand steps of a
+        CPU budget go into growing gains. Here the input and upsampling convolutions keep the
+        signal's variance (He initialisation), the residual branches keep their small weights
+        (each block starts near the identity), and the last convolution is scaled so the
+        output of `mel` has the level of `wav` (`[B, n_mels, frames]`, `[B, samples]`).
+        """
+        if any(parametrize.is_parametrized(m) for m in self.modules()):
+            raise ValueError("start_audible needs the generator before weight norm is applied")
+        for conv in (self.pre, *self.ups):
+            nn.init.kaiming_normal_(conv.weight, a=SLOPE, nonlinearity="leaky_relu")
+            nn.init.zeros_(conv.bias)
+        nn.init.zeros_(self.post.bias)
+        x = _conv(self.pre, planar(log_magnitude_mel(mel)))
+        for up, blocks in zip(self.ups, self.mrf, strict=True):
+            x = _conv(up, F.leaky_relu(x, SLOPE))
+            x = sum(block(x) for block in blocks) / len(blocks)
+        raw = _conv(self.post, F.leaky_relu(x))
+        self.post.weight.mul_(wav.pow(2).mean().sqrt() / raw.pow(2).mean().sqrt().clamp_min(1e-12))
+        return self
+
     def remove_weight_norm(self) -> Generator:
         """Fold weight norm into plain weights for inference."""
         for module in self.modules():
