@@ -7,6 +7,8 @@ so the large download happens once per machine and a fresh venv costs seconds.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -25,6 +27,8 @@ PLUGINS = {
 }
 TEST_REQUIREMENTS = "requirements-test.txt"
 REFERENCE_BIGVGAN = "bigvgan==2.4.1"
+# The browser tests drive Debian's Chromium: Playwright's own browser download cannot work here.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def install_test_requirements(session: nox.Session, *extra: str) -> None:
@@ -32,19 +36,34 @@ def install_test_requirements(session: nox.Session, *extra: str) -> None:
     session.install("--no-deps", REFERENCE_BIGVGAN)
 
 
-def install_distill(session: nox.Session, *plugins: str) -> None:
-    """Core plus the named plugins (all of them by default), editable."""
+def install_distill(session: nox.Session, *plugins: str, extras: str = "") -> None:
+    """Core (with `extras`, e.g. "[ui]") plus the named plugins (all of them by default), editable."""
     chosen = plugins or tuple(PLUGINS)
-    session.install("-e", CORE, *(arg for name in chosen for arg in ("-e", PLUGINS[name])))
+    session.install("-e", CORE + extras, *(arg for name in chosen for arg in ("-e", PLUGINS[name])))
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """Install Debian's chromium for the browser tests when it is missing and we may (CI runs as root)."""
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        session.warn(f"{CHROMIUM} is missing and cannot be installed here; the browser tests will be skipped.")
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", external=True, env=env)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite, on two workers."""
-    install_distill(session)
+    """The whole test suite, on two workers; `nox -s tests -- -m browser` runs only the browser tests."""
+    install_distill(session, extras="[ui]")
     install_test_requirements(session)
-    # Two workers on two cores: one torch thread each, or they trip over each other.
-    session.run("pytest", "-n", "2", *session.posargs, env={"OMP_NUM_THREADS": "1"})
+    ensure_chromium(session)
+    # Two workers on two cores: one torch thread each, or they trip over each other. loadgroup keeps
+    # the browser tests on one worker, so they share one app server.
+    args = ("-n", "2", "--dist", "loadgroup", *session.posargs)
+    session.run("pytest", *args, env={"OMP_NUM_THREADS": "1"})
 
 
 @nox.session(python=PYTHON)

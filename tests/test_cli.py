@@ -244,3 +244,33 @@ def test_progress_shows_sizes_for_downloads_and_counts_for_everything_else(monke
     download, train = (line for line in final_frame.splitlines() if line.strip())
     assert download.startswith("download") and "3.1/12.6 MB" in download
     assert train.startswith("train") and "7/40" in train and "MB" not in train and "bytes" not in train
+
+
+def test_model_rename_keeps_id_and_refuses_a_taken_name(run_cli, trained, audio_dir):
+    before = run_cli("model", "info", trained, "--json").json()
+    renamed = run_cli("model", "rename", trained, "kit two", "--json")
+    assert renamed.code == 0, renamed.stderr
+    assert renamed.json()["id"] == before["id"] and renamed.json()["name"] == "kit two"
+    assert [m["name"] for m in run_cli("model", "list", "--json").json()] == ["kit two"]
+    assert run_cli("model", "info", "kit", "--json").code == 1
+    run_cli("train", str(audio_dir), "--model-name", "other", "--preset", "demo", "--epochs", "1")
+    _one_sentence_error(run_cli("model", "rename", "other", "kit two"), "A model called 'kit two' already exists")
+    _one_sentence_error(run_cli("model", "rename", "other", "bad/name"), "is not allowed")
+
+
+def test_vocode_compare_measures_against_the_original(run_cli, audio_dir, tmp_path):
+    source = sorted(audio_dir.glob("*.wav"))[0]
+    result = run_cli("vocode", str(source), "-o", str(tmp_path / "out.wav"), "--vocoder", "griffinlim", "--compare")
+    assert result.code == 0, result.stderr
+    assert "multi-resolution STFT distance" in result.stdout
+    document = run_cli(
+        "vocode", str(source), "-o", str(tmp_path / "out2.wav"), "--vocoder", "griffinlim", "--compare", "--json"
+    ).json()["files"][0]
+    assert document["comparison"]["multires_stft_distance"] > 0 and document["render_seconds"] > 0
+
+
+def test_ui_without_gradio_says_how_to_install_it(run_cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # what an install without the [ui] extra looks like
+    _one_sentence_error(run_cli("ui"), "pip install 'distill-core[ui]'")

@@ -59,3 +59,31 @@ def test_interrupted_training_resumes_to_the_same_weights(collection_dir):
 def test_resume_without_checkpoint_is_one_sentence(collection_dir):
     with pytest.raises(DistillError, match="Nothing to resume"):
         train_model(collection_dir, "fresh", epochs=1, vae_config=TINY_VAE, resume=True)
+
+
+def test_stop_button_stops_like_ctrl_c_and_resume_reaches_the_same_weights(collection_dir):
+    straight = train_model(collection_dir, "straight-stop", epochs=3, vae_config=TINY_VAE)
+    finished_epochs = []
+
+    def record(event: Progress) -> None:
+        if event.metrics:
+            finished_epochs.append(event.completed)
+
+    with pytest.raises(TrainingCancelled, match="checkpoint is kept"):
+        train_model(
+            collection_dir,
+            "stopped",
+            epochs=3,
+            vae_config=TINY_VAE,
+            progress=record,
+            should_stop=lambda: len(finished_epochs) >= 2,
+        )
+    assert finished_epochs == [1, 2]
+    resumed = train_model(collection_dir, "stopped", epochs=3, vae_config=TINY_VAE, resume=True)
+    for key, value in straight.vae_state_dict.items():
+        assert torch.equal(value, resumed.vae_state_dict[key]), key
+
+
+def test_stop_before_the_first_epoch_says_there_is_nothing_to_resume(collection_dir):
+    with pytest.raises(TrainingCancelled, match="nothing to resume"):
+        train_model(collection_dir, "early", epochs=2, vae_config=TINY_VAE, should_stop=lambda: True)

@@ -103,3 +103,30 @@ def test_no_loadable_vocoder_is_one_sentence():
     registry = _registry(("only", _plugin("only", 100, VocoderUnavailable("no."))))
     with pytest.raises(DistillError, match="No vocoder could be loaded"):
         select_vocoder("auto", None, torch.device("cpu"), registry)
+
+
+def test_auto_returns_the_plugins_it_skipped_and_why():
+    from distill.vocoders.selector import choose_vocoder
+
+    registry = _registry(
+        ("low", _plugin("low", 100)),
+        ("high", _plugin("high", 200, VocoderUnavailable("weights are not downloaded."))),
+    )
+    selection = choose_vocoder("auto", None, torch.device("cpu"), registry)
+    assert selection.vocoder.name == "low"
+    assert selection.skipped == [{"vocoder": "high", "reason": "weights are not downloaded."}]
+
+
+def test_options_list_every_plugin_and_say_why_one_cannot_serve():
+    from distill.vocoders.selector import vocoder_options
+
+    registry = _registry(
+        ("low", _plugin("low", 100)),
+        ("own", _plugin("own", None, VocoderUnavailable("Model 'x' has no vocoder of its own."))),
+        ("high", _plugin("high", 200)),
+    )
+    registry.register(object(), "low")  # a duplicate name is ignored, not listed twice
+    options = vocoder_options(None, registry)
+    assert [(o.name, o.usable) for o in options] == [("high", True), ("low", True), ("own", False)]
+    assert options[2].reason == "Model 'x' has no vocoder of its own."
+    assert options[0].description == "dist-high"  # no summary registered: the distribution stands in

@@ -45,3 +45,8 @@ def presets_dir() -> Path:
 def history_dir() -> Path:
     """One record per generation, for `distill history`."""
     return _subdir("history")
+
+
+def collections_dir() -> Path:
+    """Recordings uploaded through the UI, one folder per collection."""
+    return _subdir("collections")

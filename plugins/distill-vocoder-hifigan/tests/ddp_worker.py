@@ -11,7 +11,7 @@ import json
 import sys
 
 from distill.models.format import load_model
-from distill.vocoders import VocoderTrainingCancelled
+from distill.vocoders import TrainingCancelled
 from distill.vocoders.training import is_main_process, model_training_audio, train_model_vocoder
 
 
@@ -25,7 +25,7 @@ def main(model_path: str, options: str, cancel_at: int = 0) -> int:
     progress = cancel if cancel_at and is_main_process() else None
     try:
         train_model_vocoder(model, "hifigan", model_training_audio(model), json.loads(options), progress)
-    except VocoderTrainingCancelled:
+    except TrainingCancelled:
         return 3
     return 0
 

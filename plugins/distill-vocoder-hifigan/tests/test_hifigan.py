@@ -16,7 +16,7 @@ from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
 from distill.vocoders import (
     SpectrogramConfig,
-    VocoderTrainingCancelled,
+    TrainingCancelled,
     rank_vocoders,
     select_vocoder,
     waveform_to_mel,
@@ -150,7 +150,7 @@ def test_cancel_keeps_a_checkpoint_stores_the_vocoder_so_far_with_its_verdict_an
         if event.completed == 7:
             raise KeyboardInterrupt
 
-    with pytest.raises(VocoderTrainingCancelled, match=r"--resume.*stored in the model: its own HiFi-GAN loses"):
+    with pytest.raises(TrainingCancelled, match=r"--resume.*stored in the model: its own HiFi-GAN loses"):
         train_model_vocoder(
             model,
             "hifigan",
@@ -172,6 +172,21 @@ def test_cancel_keeps_a_checkpoint_stores_the_vocoder_so_far_with_its_verdict_an
     )
     assert steps == [8, 9, 10]
     assert load_model(tmp_path / "kit.distill").vocoder_evaluation["training_steps"] == 10
+
+
+def test_stop_button_keeps_a_checkpoint_at_the_step_it_was_pressed(model, tmp_path):
+    seen = []
+    with pytest.raises(TrainingCancelled, match=r"checkpoint in .+ is kept"):
+        train_model_vocoder(
+            model,
+            "hifigan",
+            model_training_audio(model),
+            _options(tmp_path, max_steps=10),
+            progress=lambda e: seen.append(e.completed),
+            should_stop=lambda: len(seen) >= 3,
+        )
+    assert seen == [1, 2, 3]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 3
 
 
 def test_warm_start_from_another_models_vocoder(model, tmp_path):

@@ -1,14 +1,18 @@
 """Vocoder quality measures (DESIGN §9): ones that see phase, smeared transients and level.
 
 The one place these are computed: the held-out verdict stored with every per-model
-vocoder, the benchmarks, and (through `multires_stft_log_distance`) training losses.
+vocoder, the UI's analysis-resynthesis A/B, the benchmarks, and (through
+`multires_stft_log_distance`) training losses.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
+
+from distill.audio.resampling import resample
 
 STFT_WINDOWS = (128, 256, 512, 1024, 2048)
 MAGNITUDE_FLOOR = 1e-5
@@ -73,3 +77,30 @@ def rms_dbfs(wav: torch.Tensor) -> float:
 def level_difference_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
     """RMS level of `estimate` minus that of `reference`, in dB (negative: renders too quiet)."""
     return rms_dbfs(estimate) - rms_dbfs(reference)
+
+
+PESQ_RATE = 16000
+
+
+def pesq_wideband(reference: torch.Tensor, estimate: torch.Tensor, sample_rate: int) -> float | None:
+    """Wideband PESQ (ITU-T P.862.2, speech) at 16 kHz, or None without the optional `pesq` package."""
+    try:
+        from pesq import pesq
+    except ImportError:
+        return None
+    n = min(reference.shape[-1], estimate.shape[-1])
+    ref, est = (resample(x[..., :n].float(), sample_rate, PESQ_RATE).numpy() for x in (reference, estimate))
+    try:
+        return float(pesq(PESQ_RATE, ref, est, "wb"))
+    except Exception:  # pesq refuses silence or very short clips; no score rather than a crash
+        return None
+
+
+def compare_to_original(reference: torch.Tensor, estimate: torch.Tensor, sample_rate: int) -> dict[str, Any]:
+    """`[samples]` each: the figures an A/B of a vocoder's analysis-resynthesis reports."""
+    return {
+        "multires_stft_distance": round(multires_stft_distance(reference, estimate), 4),
+        "snr_db": round(snr_db(reference, estimate), 2),
+        "level_difference_db": round(level_difference_db(reference, estimate), 2),
+        "pesq_wb": pesq_wideband(reference, estimate, sample_rate),
+    }

@@ -16,6 +16,7 @@ from distill.cli import (  # noqa: F401  (each module registers its commands)
     presets,
     train,
     train_vocoder,
+    ui,
     vocode,
     vocoders,
 )

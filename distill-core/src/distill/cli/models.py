@@ -10,8 +10,14 @@ from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
-from distill.library.catalog import ModelSummary, delete_model, list_models, resolve_model
-from distill.vocoders.evaluation import verdict_summary
+from distill.library.catalog import (
+    ModelSummary,
+    delete_model,
+    describe_model,
+    list_models,
+    rename_model,
+    resolve_model,
+)
 
 model_app = typer.Typer(help="Manage the models in your library.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -34,16 +40,7 @@ def list_command(json_output: bool = JSON_OPTION) -> None:
 def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_output: bool = JSON_OPTION) -> None:
     """Everything about one model: sliders, training data, vocoder."""
     model = resolve_model(model_ref)
-    info = {
-        **ModelSummary.of(model).to_dict(),
-        "sliders": (model.latent_analysis or {}).get("sliders", []),
-        "spectrogram": model.spectrogram.to_dict(),
-        "dataset": model.metadata.get("dataset"),
-        "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
-        "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
-        "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,
-        "vocoder_verdict": verdict_summary(model),
-    }
+    info = describe_model(model)
     if json_output:
         print_json(info)
         return
@@ -76,3 +73,18 @@ def delete_command(
         print_json({"deleted": ModelSummary.of(model).to_dict()})
     else:
         typer.echo(f"Deleted model '{model.name}'.")
+
+
+@model_app.command("rename")
+def rename_command(
+    model_ref: str = typer.Argument(..., metavar="MODEL"),
+    new_name: str = typer.Argument(..., metavar="NEW_NAME"),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Rename a model in the library (its id, presets and vocoder stay)."""
+    old = resolve_model(model_ref).name
+    model = rename_model(model_ref, new_name)
+    if json_output:
+        print_json(ModelSummary.of(model).to_dict())
+    else:
+        typer.echo(f"Renamed '{old}' to '{model.name}' ({model.path}).")

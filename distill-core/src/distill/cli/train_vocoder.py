@@ -15,15 +15,17 @@ from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
 from distill.library.catalog import resolve_model
 from distill.vocoders.training import (
+    STOP_FILE,
     check_trainable,
     initial_weights,
     is_main_process,
     model_training_audio,
     train_model_vocoder,
+    training_config,
     vocoder_run_dir,
 )
 from distill.vocoders.types import Progress as ProgressEvent
-from distill.vocoders.types import VocoderTrainingCancelled
+from distill.vocoders.types import TrainingCancelled
 
 
 @app.command("train-vocoder")
@@ -59,32 +61,30 @@ def train_vocoder(
     model = resolve_model(model_ref)
     dataset = model_training_audio(model, data)
     run_dir = vocoder_run_dir(model)
-    stop_file = run_dir / "stop"
     if nproc_per_node > 1:
         if batch_size is not None and batch_size % nproc_per_node:
             raise DistillError(
                 f"A batch of {batch_size} does not split evenly over {nproc_per_node} processes; "
                 f"choose a --batch-size that is a multiple of {nproc_per_node}."
             )
-        code = launch_workers(nproc_per_node, stop_file)
+        code = launch_workers(nproc_per_node, run_dir / STOP_FILE)
         if code:
             raise typer.Exit(code)
         return
-    config = {
-        "run_dir": str(run_dir),
-        "stop_file": str(stop_file),
-        "epochs": epochs,
-        "max_steps": max_steps if (max_steps or epochs) else 2000,
-        "recipe": recipe,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "segment_frames": segment_frames,
-        "warmup_steps": warmup_steps,
-        "discriminator_width": discriminator_width,
-        "resume": resume,
-        "init_from": initial_weights(init_from, vocoder) if init_from else None,
-        "device": str(device_of(ctx)),
-    }
+    config = training_config(
+        model,
+        epochs=epochs,
+        max_steps=max_steps,
+        recipe=recipe,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        segment_frames=segment_frames,
+        warmup_steps=warmup_steps,
+        resume=resume,
+        init_from=initial_weights(init_from, vocoder) if init_from else None,
+        device=str(device_of(ctx)),
+        discriminator_width=discriminator_width,
+    )
     main = is_main_process()
     header = (
         f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings (a tenth held out to judge it); "
@@ -109,7 +109,7 @@ def train_vocoder(
 
         try:
             model = train_model_vocoder(model, vocoder, dataset, config, show)
-        except VocoderTrainingCancelled as cancelled:
+        except TrainingCancelled as cancelled:
             if main and cancelled.state is not None:  # the vocoder so far was stored and judged
                 print_verdict(model)
             raise

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-from distill.audio.io import load_audio
+from distill.audio.io import read_audio
+from distill.audio.resampling import resample
 from distill.data.discovery import find_audio_files
 from distill.errors import DistillError
 
@@ -33,6 +34,7 @@ class Collection:
     files: list[Path] = field(default_factory=list)
     waveforms: list[torch.Tensor] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    source_rates: list[int] = field(default_factory=list)  # each used file's own sample rate
 
     @property
     def total_seconds(self) -> float:
@@ -47,6 +49,7 @@ class Collection:
             "num_files": len(self.files),
             "total_seconds": round(self.total_seconds, 3),
             "sample_rate": self.sample_rate,
+            "source_rates": {str(rate): self.source_rates.count(rate) for rate in sorted(set(self.source_rates))},
         }
 
 
@@ -70,16 +73,18 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
     collection = Collection(root=root, sample_rate=sample_rate)
     for path in find_audio_files(root):
         try:
-            wav = load_audio(path, sample_rate)
+            channels, rate = read_audio(path)
+            wav = resample(channels.mean(dim=0), rate, sample_rate)
             reason = check_waveform(wav, sample_rate)
         except DistillError as exc:
-            wav, reason = None, f"unreadable ({str(exc).rstrip('.')})"
+            wav, rate, reason = None, None, f"unreadable ({str(exc).rstrip('.')})"
         if reason is not None:
             collection.skipped.append(SkippedFile(path, reason))
             log.warning("Skipped %s: %s", path.relative_to(root), reason)
             continue
         collection.files.append(path)
         collection.waveforms.append(wav)
+        collection.source_rates.append(rate)
     if not collection.files:
         found = len(collection.skipped)
         raise DistillError(

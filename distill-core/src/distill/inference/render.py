@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from distill.inference.pipeline import generate as render
 from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.format import DistillModel
-from distill.vocoders.selector import select_vocoder
+from distill.vocoders.selector import choose_vocoder, select_vocoder
 from distill.vocoders.types import ProgressCallback
 
 
@@ -120,15 +121,18 @@ def generate_files(
         other = resolve_model(blend.other)
         other_vocoder = None if compatible(model, other) else select_vocoder("auto", other, device, progress=progress)
         blend_with = (other, blend.weight, other_vocoder)
-    vocoder = select_vocoder(vocoder_name, model, device, progress=progress)
+    selection = choose_vocoder(vocoder_name, model, device, progress=progress)
+    vocoder = selection.vocoder
     named = {s.name: values.get(s.index, s.default) for s in analysis.sliders} if analysis else {}
     rate = model.spectrogram.sample_rate
     records = []
     for k in range(count):
         file_seed = first_seed + k
+        started = time.perf_counter()
         mono = render(
             model, duration=duration, seed=file_seed, sliders=values, vocoder=vocoder, device=device, blend=blend_with
         )
+        render_seconds = time.perf_counter() - started
         wav = render_spatial(mono, rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed)
         record = {
             "model": model.name,
@@ -136,6 +140,8 @@ def generate_files(
             "seed": file_seed,
             "sliders": named,
             "vocoder": vocoder.name,
+            "vocoder_skipped": selection.skipped,
+            "render_seconds": round(render_seconds, 3),
             "spatial": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(spatial).items()},
             "blend": {
                 "model": blend.other,

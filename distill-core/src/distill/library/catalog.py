@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from distill.errors import DistillError
-from distill.models.format import SUFFIX, DistillModel, load_model
+from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.paths import models_dir
+from distill.vocoders.evaluation import verdict_summary
 
 
 @dataclass
@@ -40,6 +41,20 @@ class ModelSummary:
         return dict(self.__dict__)
 
 
+def describe_model(model: DistillModel) -> dict[str, Any]:
+    """Everything about one model that `distill model info` and the UI's Library show."""
+    return {
+        **ModelSummary.of(model).to_dict(),
+        "sliders": (model.latent_analysis or {}).get("sliders", []),
+        "spectrogram": model.spectrogram.to_dict(),
+        "dataset": model.metadata.get("dataset"),
+        "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
+        "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
+        "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,
+        "vocoder_verdict": verdict_summary(model),
+    }
+
+
 def _library_models() -> list[DistillModel]:
     """Every readable model in the library; unreadable files are left out, not fatal."""
     models = []
@@ -53,6 +68,11 @@ def _library_models() -> list[DistillModel]:
 
 def list_models() -> list[ModelSummary]:
     return [ModelSummary.of(m) for m in _library_models()]
+
+
+def describe_library() -> list[dict[str, Any]]:
+    """`describe_model` of every readable model in the library."""
+    return [describe_model(m) for m in _library_models()]
 
 
 def resolve_model(ref: str) -> DistillModel:
@@ -76,4 +96,27 @@ def delete_model(ref: str) -> DistillModel:
     model = resolve_model(ref)
     if model.path is not None:
         model.path.unlink(missing_ok=True)
+    return model
+
+
+def rename_model(ref: str, new_name: str) -> DistillModel:
+    """Give a library model a new name: written under the new name first, then the old file goes.
+
+    Its id stays, so its presets and its vocoder's training runs stay with it.
+    """
+    from distill.training.runner import model_path
+
+    model = resolve_model(ref)
+    target = model_path(new_name)
+    old = model.path
+    if old is None or old.parent.resolve() != models_dir().resolve():
+        raise DistillError(f"Only models in the library can be renamed; '{ref}' is outside {models_dir()}.")
+    if new_name == model.name:
+        return model
+    if target.exists():
+        raise DistillError(f"A model called '{new_name}' already exists; pick another name.")
+    model.name = new_name
+    save_model(model, target)
+    if old.resolve() != target.resolve():
+        old.unlink(missing_ok=True)
     return model

@@ -23,13 +23,13 @@ from distill.models.vae import VAE, VAEConfig
 from distill.paths import data_dir, models_dir
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_by_recording
 from distill.training.presets import TrainingPreset, choose_preset
-from distill.vocoders.types import Progress, ProgressCallback
+from distill.vocoders.types import Progress, ProgressCallback, ShouldStop, TrainingCancelled
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
-class TrainingCancelled(DistillError):
-    """Ctrl-C during training; the checkpoint of the last finished epoch is kept."""
+class _StopRequested(Exception):
+    """Raised between steps when `should_stop` says so; handled exactly like Ctrl-C."""
 
 
 def model_path(name: str) -> Path:
@@ -82,8 +82,13 @@ def train_model(
     progress: ProgressCallback | None = None,
     vae_config: VAEConfig | None = None,
     spectrogram: SpectrogramConfig | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DistillModel:
-    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`."""
+    """Train a model on the folder `data_path` and save it as `models_dir()/NAME.distill`.
+
+    `should_stop` is a stop button asked after every step; pressing it, like Ctrl-C, ends
+    the run with `TrainingCancelled` and keeps the last finished epoch's checkpoint.
+    """
     target = model_path(name)
     if target.exists() and not (overwrite or resume):
         raise DistillError(f"A model called '{name}' already exists; pick another name or pass --force.")
@@ -113,15 +118,23 @@ def train_model(
         completed = state.epoch + (step / steps if stats is None else 0)
         progress(Progress("train", completed, chosen.epochs, f"epoch {state.epoch}/{chosen.epochs}", metrics))
 
+    def on_step(step: int, steps: int) -> None:
+        if should_stop is not None and should_stop():
+            raise _StopRequested
+        report(None, step, steps)
+
     try:
         while state.epoch < chosen.epochs:
-            stats = run_epoch(state, train, slack[train_idx], val, chosen, on_step=lambda s, n: report(None, s, n))
+            stats = run_epoch(state, train, slack[train_idx], val, chosen, on_step=on_step)
             _save_checkpoint(checkpoint, state, chosen)
             report(stats)
-    except KeyboardInterrupt:
-        raise TrainingCancelled(
-            f"Training of '{name}' stopped after epoch {state.epoch}; run the same command with --resume to continue."
-        ) from None
+    except (KeyboardInterrupt, _StopRequested):
+        then = (
+            "its checkpoint is kept, resume to continue (--resume on the command line)"
+            if checkpoint.is_file()
+            else "no epoch had finished, so there is nothing to resume"
+        )
+        raise TrainingCancelled(f"Training of '{name}' stopped after epoch {state.epoch}; {then}.") from None
 
     vae.eval().cpu()
     analysis = analyse_latents(vae, segments, config)

@@ -37,10 +37,12 @@ def load_vocoder(name, model, device, progress):
 
 
 @hookspec(firstresult=True)
-def train_vocoder(name, model, dataset, config, progress):
+def train_vocoder(name, model, dataset, config, progress, should_stop):
     """Learn the vocoder called `name` for `model`; None if `name` is not yours.
 
     `dataset` is a `TrainingAudio` (the model's own recordings), `config` a dict of
     options (steps, batch size, learning rate, run folder, resume, device, ...). Return a
-    `VocoderState`; the core bundles it into the model file.
+    `VocoderState`; the core bundles it into the model file. `should_stop` (a `ShouldStop`
+    or None) is a stop button: ask it between steps and, when True, keep a checkpoint and
+    raise `TrainingCancelled` saying how to resume, as on Ctrl-C.
     """

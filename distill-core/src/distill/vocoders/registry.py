@@ -31,11 +31,13 @@ class PluginRecord:
     version: str | None
     status: str  # "ok" or "broken"
     error: str | None = None
+    summary: str | None = None  # the distribution's one-line description: what this vocoder is
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.error is None:
-            del data["error"]
+        for optional in ("error", "summary"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
 
@@ -56,14 +58,22 @@ class VocoderRegistry:
             dist = getattr(ep, "dist", None)
             distribution = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
+            summary = dist.metadata["Summary"] if dist is not None else None
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not take the others down
                 self._mark_broken(ep.name, distribution, version, exc)
                 continue
-            self.register(plugin, ep.name, distribution, version)
+            self.register(plugin, ep.name, distribution, version, summary)
 
-    def register(self, plugin: object, name: str, distribution: str | None = None, version: str | None = None) -> None:
+    def register(
+        self,
+        plugin: object,
+        name: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        summary: str | None = None,
+    ) -> None:
         """Add a plugin object by hand (tests, embedding applications)."""
         if name in self._records:
             log.warning("Vocoder plugin '%s' from %s ignored: the name is already taken.", name, distribution)
@@ -73,7 +83,7 @@ class VocoderRegistry:
         except Exception as exc:
             self._mark_broken(name, distribution, version, exc)
             return
-        self._records[name] = PluginRecord(name, distribution, version, "ok")
+        self._records[name] = PluginRecord(name, distribution, version, "ok", summary=summary)
 
     def _mark_broken(self, name: str, distribution: str | None, version: str | None, exc: BaseException) -> None:
         self._records[name] = PluginRecord(name, distribution, version, "broken", describe_error(exc))

@@ -14,12 +14,67 @@ from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
 from distill.vocoders.evaluation import evaluate_vocoders, split_held_out
 from distill.vocoders.registry import VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, TrainingAudio, VocoderState, VocoderTrainingCancelled
+from distill.vocoders.types import ProgressCallback, ShouldStop, TrainingAudio, TrainingCancelled, VocoderState
 
 
 def vocoder_run_dir(model: DistillModel) -> Path:
     """Checkpoints and previews of a model's vocoder training."""
     return data_dir() / "vocoder-runs" / model.id
+
+
+DEFAULT_STEPS = 2000
+STOP_FILE = "stop"
+
+
+def training_config(
+    model: DistillModel,
+    *,
+    epochs: int | None = None,
+    max_steps: int | None = None,
+    recipe: str | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    segment_frames: int | None = None,
+    warmup_steps: int | None = None,
+    resume: bool = False,
+    init_from: dict | None = None,
+    device: str = "cpu",
+    discriminator_width: int | None = None,
+    preview_every: int | None = None,
+) -> dict[str, Any]:
+    """The `config` the `train_vocoder` hook gets, as the CLI and the UI both build it.
+
+    Without `epochs` or `max_steps` the run is `DEFAULT_STEPS` steps long; options left at
+    None are the plugin's recipe's. `stop_file` in the run folder is how a launcher of
+    several processes asks them all to stop.
+    """
+    if epochs is not None and max_steps is not None:
+        raise DistillError("Give either a number of epochs or of steps, not both.")
+    run_dir = vocoder_run_dir(model)
+    return {
+        "run_dir": str(run_dir),
+        "stop_file": str(run_dir / STOP_FILE),
+        "epochs": epochs,
+        "max_steps": max_steps if (max_steps or epochs) else DEFAULT_STEPS,
+        "recipe": recipe,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "segment_frames": segment_frames,
+        "warmup_steps": warmup_steps,
+        "discriminator_width": discriminator_width,
+        "resume": resume,
+        "init_from": init_from,
+        "device": device,
+        "preview_every": preview_every,
+    }
+
+
+def latest_previews(model: DistillModel) -> tuple[Path | None, Path | None]:
+    """The training run's original clip and its newest reconstruction, where they exist yet."""
+    folder = vocoder_run_dir(model) / "previews"
+    original = folder / "original.wav"
+    steps = sorted(folder.glob("step*.wav"))
+    return (original if original.is_file() else None), (steps[-1] if steps else None)
 
 
 def model_training_audio(model: DistillModel, data: Path | None = None) -> TrainingAudio:
@@ -76,21 +131,29 @@ def train_model_vocoder(
     config: dict[str, Any],
     progress: ProgressCallback | None = None,
     registry: VocoderRegistry | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DistillModel:
     """Train vocoder plugin `name` on `dataset` minus its held-out recordings, judge it on those, bundle both.
 
-    A cancel that keeps a checkpoint (`VocoderTrainingCancelled` carrying the state so
+    A cancel that keeps a checkpoint (`TrainingCancelled` carrying the state so
     far) is bundled and judged the same way before the cancel goes on up.
     """
     registry = registry or get_registry()
     check_trainable(name, registry)
     train_set, held_out = split_held_out(dataset)
-    cancelled: VocoderTrainingCancelled | None = None
+    cancelled: TrainingCancelled | None = None
     try:
         state = registry.call(
-            name, "train_vocoder", name=name, model=model, dataset=train_set, config=config, progress=progress
+            name,
+            "train_vocoder",
+            name=name,
+            model=model,
+            dataset=train_set,
+            config=config,
+            progress=progress,
+            should_stop=should_stop,
         )
-    except VocoderTrainingCancelled as exc:
+    except TrainingCancelled as exc:
         if exc.state is None or not is_main_process():
             raise
         state, cancelled = exc.state, exc
@@ -110,7 +173,7 @@ def train_model_vocoder(
     )
     bundle_vocoder(model, state, evaluation)
     if cancelled is not None:
-        raise VocoderTrainingCancelled(
+        raise TrainingCancelled(
             f"{str(cancelled).rstrip('.')}; the vocoder so far is stored in the model: "
             f"{evaluation['summary'][:1].lower()}{evaluation['summary'][1:]}",
             state,

@@ -18,6 +18,19 @@ class VocoderUnavailable(DistillError):
     """This vocoder cannot serve this model now; the message says why and what to do."""
 
 
+class TrainingCancelled(DistillError):
+    """Training stopped by Ctrl-C, `kill` or the stop button; the message says what was kept and how to resume.
+
+    A plugin that raises it with `state` (the vocoder so far) has that state bundled into
+    the model and judged on the held-out recordings, like a finished run, before the cancel
+    reaches the user.
+    """
+
+    def __init__(self, message: str, state: VocoderState | None = None) -> None:
+        super().__init__(message)
+        self.state = state
+
+
 @dataclass
 class Progress:
     """One progress report from a long step (download, training, rendering)."""
@@ -31,6 +44,10 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+# Asked between training steps: True means the user pressed stop (e.g. `threading.Event().is_set`);
+# the run then ends as on Ctrl-C, keeping its checkpoint.
+ShouldStop = Callable[[], bool]
 
 
 class Vocoder(ABC):
@@ -83,19 +100,6 @@ class VocoderState:
     config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
     steps: int | None = None  # optimizer steps it was trained for, when the plugin counts them
-
-
-class VocoderTrainingCancelled(DistillError):
-    """Training stopped early (Ctrl-C, `kill`) with its checkpoint kept.
-
-    A plugin that raises it with `state` (the vocoder so far) has that state bundled into
-    the model and judged on the held-out recordings, like a finished run, before the cancel
-    reaches the user.
-    """
-
-    def __init__(self, message: str, state: VocoderState | None = None) -> None:
-        super().__init__(message)
-        self.state = state
 
 
 @dataclass

@@ -44,9 +44,9 @@ def load_vocoder(name, model, device):
 
 
 @hookimpl
-def train_vocoder(name, model, dataset, config, progress):
+def train_vocoder(name, model, dataset, config, progress, should_stop):
     if name != NAME:
         return None
     from distill_vocoder_hifigan.training import train
 
-    return train(model_spectrogram_config(model), dataset, config, progress)
+    return train(model_spectrogram_config(model), dataset, config, progress, should_stop)

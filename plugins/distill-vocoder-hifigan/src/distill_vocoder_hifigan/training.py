@@ -6,9 +6,10 @@ share one path. Every `checkpoint_every` steps, at the end and on a cancel the f
 written by rank 0 alone in a distributed run. The state is that of the whole job (the
 batch is global), so a run resumes with any number of processes.
 
-A cancel (Ctrl-C, `kill`, a progress callback raising KeyboardInterrupt, or the file named
-by the `stop_file` option appearing) takes effect at the end of the current step, on every
-process of a distributed run at the same step.
+A cancel (Ctrl-C, `kill`, a progress callback raising KeyboardInterrupt, the stop button
+`should_stop` answering True, or the file named by the `stop_file` option appearing) takes
+effect at the end of the current step, on every process of a distributed run at the same
+step.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from distill.vocoders import (
     DistillError,
     Progress,
     ProgressCallback,
+    ShouldStop,
     SpectrogramConfig,
     TrainingAudio,
+    TrainingCancelled,
     VocoderState,
-    VocoderTrainingCancelled,
     atomic_path,
     waveform_to_mel,
     write_audio,
@@ -95,10 +97,6 @@ class TrainingOptions:
         )
 
 
-class TrainingCancelled(VocoderTrainingCancelled):
-    """Stopped early: the last checkpoint is kept for --resume, the state so far travels with it."""
-
-
 def _load_clips(dataset: TrainingAudio, minimum: int) -> list[torch.Tensor]:
     """Every recording once, in memory, each at least one training example long."""
     clips = []
@@ -130,14 +128,15 @@ def _batch(
 
 
 class StopRequest:
-    """Ctrl-C, `kill` or a stop file ask for a stop; the loop honours it between steps.
+    """Ctrl-C, `kill`, a stop file or a stop button (`should_stop`) ask for a stop; the loop honours it between steps.
 
     A second Ctrl-C interrupts at once (the original handlers are back after the first).
     """
 
-    def __init__(self, file: str | None) -> None:
+    def __init__(self, file: str | None, button: ShouldStop | None = None) -> None:
         self.requested = False
         self.file = Path(file) if file else None
+        self.button = button
 
     def _handler(self, signum, frame) -> None:
         self.requested = True
@@ -162,7 +161,11 @@ class StopRequest:
             self._restore()
 
     def asked(self) -> bool:
-        return self.requested or (self.file is not None and self.file.exists())
+        return (
+            self.requested
+            or (self.file is not None and self.file.exists())
+            or (self.button is not None and self.button())
+        )
 
 
 class Trainer:
@@ -336,15 +339,15 @@ class Trainer:
         except KeyboardInterrupt:
             stop.requested = True
 
-    def run(self, progress: ProgressCallback | None) -> VocoderState:
+    def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
         try:
-            return self._run(progress)
+            return self._run(progress, should_stop)
         finally:
             self.workers.leave()
 
-    def _run(self, progress: ProgressCallback | None) -> VocoderState:
+    def _run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None) -> VocoderState:
         started, first = time.perf_counter(), self.step
-        stop = StopRequest(self.options.stop_file)
+        stop = StopRequest(self.options.stop_file, should_stop)
         try:
             with stop.installed():
                 while self.step < self.total:
@@ -366,14 +369,18 @@ class Trainer:
     def _cancel(self) -> None:
         self.save_checkpoint()
         raise TrainingCancelled(
-            f"Vocoder training stopped at step {self.step}; the checkpoint in {self.options.run_dir} is kept "
-            "(run the same command with --resume to continue).",
+            f"Vocoder training stopped at step {self.step}; the checkpoint in {self.options.run_dir} is kept, "
+            "resume to continue (--resume on the command line).",
             state=self.vocoder_state() if self.workers.main else None,
         )
 
 
 def train(
-    spectrogram: SpectrogramConfig, dataset: TrainingAudio, config: dict[str, Any], progress: ProgressCallback | None
+    spectrogram: SpectrogramConfig,
+    dataset: TrainingAudio,
+    config: dict[str, Any],
+    progress: ProgressCallback | None,
+    should_stop: ShouldStop | None = None,
 ) -> VocoderState:
     """The `train_vocoder` hook's work: a fresh, resumed or warm-started run, in one process or many."""
-    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress)
+    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress, should_stop)

@@ -1,0 +1,81 @@
+"""The whole app: five tabs on one page, wired together, served on the Gradio queue."""
+
+from __future__ import annotations
+
+import gradio as gr
+import torch
+
+from distill.paths import data_dir
+from distill.ui import ab_tab, data_tab, generate_tab, library_tab, train_tab
+from distill.ui.common import Settings, model_choices
+
+TITLE = "Distill"
+CSS = """
+.gradio-container { max-width: 1280px !important; }
+#intro p { margin: 0; color: var(--body-text-color-subdued); }
+"""
+THEME = gr.themes.Soft(
+    primary_hue="violet",
+    neutral_hue="slate",
+    font=["ui-sans-serif", "system-ui", "sans-serif"],
+    font_mono=["ui-monospace", "monospace"],
+)
+CONCURRENT_RUNS = 2  # two browser tabs generating at once both run, one per core on a small machine
+
+
+def _choices() -> gr.Dropdown:
+    return gr.Dropdown(choices=model_choices())
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        gr.Markdown(
+            "# Distill\nTurn your own recordings into an instrument: **Data** (check a folder) → **Train** "
+            "(learn it) → **Generate** (play it). **A/B** compares vocoders; **Library** keeps models and history.",
+            elem_id="intro",
+        )
+        with gr.Tabs() as tabs:
+            with gr.Tab("Data", id="data"):
+                data = data_tab.build()
+            with gr.Tab("Train", id="train") as train_page:
+                train = train_tab.build()
+            with gr.Tab("Generate", id="generate") as generate_page:
+                generate = generate_tab.build()
+            with gr.Tab("A/B", id="ab") as ab_page:
+                ab = ab_tab.build(generate)
+            with gr.Tab("Library", id="library") as library_page:
+                library = library_tab.build()
+
+        data.use_for_training.click(
+            lambda folder: (folder, gr.Tabs(selected="train")), data.folder, [train.folder, tabs]
+        )
+        library.open_in_generate.click(
+            lambda model: (gr.Dropdown(choices=model_choices(), value=model), gr.Tabs(selected="generate")),
+            library.model,
+            [generate.model, tabs],
+        )
+        pickers = [generate.model, train.vocoder_model, library.model]
+        for finished in train.finished:
+            finished.success(lambda: [_choices() for _ in pickers], None, pickers)
+        # Models change in other tabs (training, renaming) and other browser tabs: each page refreshes its lists.
+        generate_page.select(_choices, None, generate.model)
+        train_page.select(_choices, None, train.vocoder_model)
+        ab_page.select(lambda: gr.Dropdown(choices=ab_tab.resynthesis_models()), None, ab.model)
+        library_page.select(library_tab.refreshed, None, library.lists)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, device: torch.device | None = None) -> None:
+    """Build and serve the app until Ctrl-C; files under the data dir may be played and downloaded."""
+    Settings.device = device or torch.device("cpu")
+    app = build_app()
+    app.queue(default_concurrency_limit=CONCURRENT_RUNS)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        allowed_paths=[str(data_dir())],
+        theme=THEME,
+        css=CSS,
+        footer_links=[],
+    )
