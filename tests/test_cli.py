@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from distill.library.catalog import resolve_model
+from distill.models.format import save_model
+
 
 def test_generate_writes_24_bit_48k_files_with_sidecars_and_json(run_cli, trained, tmp_path):
     result = run_cli(
@@ -26,13 +29,15 @@ def test_generate_writes_24_bit_48k_files_with_sidecars_and_json(run_cli, traine
         "5",
         "--slider",
         "0:1",
+        "--mode",
+        "texture",
         "--output-dir",
         str(tmp_path),
         "--json",
     )
     assert result.code == 0, result.stderr
     files = result.json()["files"]
-    assert [f["seed"] for f in files] == [5, 6]
+    assert [f["seed"] for f in files] == [5, 6] and {f["mode"] for f in files} == {"texture"}
     for record in files:
         assert record["vocoder"] == "griffinlim" and record["sample_rate"] == 48000
         assert record["duration"] == 1.5
@@ -42,6 +47,32 @@ def test_generate_writes_24_bit_48k_files_with_sidecars_and_json(run_cli, traine
         assert sidecar["seed"] == record["seed"] and sidecar["model"] == "kit"
         assert sidecar["quality"]["clipped_samples"] == 0 and not sidecar["quality"]["silent"]
         assert next(iter(sidecar["sliders"].values())) == 1.0
+
+
+def test_one_shot_mode_is_shown_by_model_info_json_and_sidecar(run_cli, trained, tmp_path):
+    info = run_cli("model", "info", trained, "--json").json()
+    assert info["mode"] == "one-shot" and info["layout"]["segment_frames"] > 0
+    assert {"active_units", "latent_dim", "collapsed"} <= info["health"].keys()
+    assert "generates: one-shots" in run_cli("model", "info", trained).stdout
+    result = run_cli("generate", trained, "-n", "2", "-d", "3", "--output-dir", str(tmp_path), "--json")
+    assert result.code == 0, result.stderr
+    for record in result.json()["files"]:
+        assert record["mode"] == "one-shot" and 0 < record["duration"] < 3
+        assert json.loads(Path(record["path"]).with_suffix(".json").read_text())["mode"] == "one-shot"
+        assert {"near_silent", "gain_db", "peak_before_normalisation_dbfs"} <= record["quality"].keys()
+
+
+def test_a_collapsed_model_from_before_health_checks_is_flagged(run_cli, trained, tmp_path):
+    model = resolve_model(trained)
+    model.metadata.pop("diagnostics")
+    dims = len(model.latent_analysis["spread"])
+    model.latent_analysis["spread"] = [1e-3] * dims  # no posterior mean moves: nothing is encoded
+    save_model(model, model.path)
+    info = run_cli("model", "info", trained, "--json").json()
+    assert info["health"] == {"active_units": 0, "latent_dim": dims, "collapsed": True}
+    assert f"health: collapsed (0 of {dims} latent units active)" in run_cli("model", "info", trained).stdout
+    generated = run_cli("generate", trained, "-d", "0.5", "--output-dir", str(tmp_path))
+    assert f"Model '{trained}' is collapsed" in generated.stderr
 
 
 def test_generate_same_seed_twice_gives_identical_audio(run_cli, trained, tmp_path):

@@ -10,6 +10,7 @@ import torch
 
 from distill.audio.export import ExportSettings, export_audio, normalise_peak, read_tags
 from distill.errors import DistillError
+from distill.inference.render import write_output
 
 TAGS = {"model": "kit", "seed": 7, "sliders": {"brightness": 1.5}, "vocoder": "griffinlim", "software": "distill 0.2"}
 
@@ -51,7 +52,7 @@ def test_peak_ceiling_is_met_without_clipping(tmp_path):
     path = export_audio(loud, 48000, tmp_path / "c.wav", ExportSettings("wav", 32, 48000, -1.0), TAGS)
     data, _ = sf.read(path)
     assert abs(20 * math.log10(abs(data).max()) - (-1.0)) < 0.01
-    assert normalise_peak(loud, None).abs().max() <= 1.0
+    assert normalise_peak(loud, None)[0].abs().max() <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -79,3 +80,20 @@ def test_failed_encode_leaves_neither_file_nor_temporary(tmp_path, monkeypatch):
         export_audio(_tone(), 48000, tmp_path / "x.wav", ExportSettings(), TAGS)
     assert [p.name for p in tmp_path.iterdir()] == ["x.wav"]
     assert (tmp_path / "x.wav").read_bytes() == previous
+
+
+def test_normalisation_records_the_level_it_found_and_the_gain_it_applied(tmp_path):
+    document = write_output(0.2 * _tone(), 48000, tmp_path / "tone.wav", ExportSettings(), dict(TAGS))
+    quality = document["quality"]
+    assert quality["peak_before_normalisation_dbfs"] == pytest.approx(-20.0, abs=0.05)
+    assert quality["gain_db"] == pytest.approx(19.0, abs=0.05)
+    assert quality["near_silent"] is False and quality["peak_dbfs"] == pytest.approx(-1.0, abs=0.05)
+
+
+def test_a_near_silent_render_is_flagged_and_not_lifted_to_the_ceiling(tmp_path, caplog):
+    document = write_output(1e-4 * _tone(), 48000, tmp_path / "hush.wav", ExportSettings(), dict(TAGS))
+    quality = document["quality"]
+    assert quality["near_silent"] is True and quality["gain_db"] == 0.0
+    written, _ = sf.read(str(tmp_path / "hush.wav"), dtype="float32")
+    assert 20 * math.log10(abs(written).max()) == pytest.approx(-86.0, abs=0.5)
+    assert "hush.wav is near-silent" in caplog.text

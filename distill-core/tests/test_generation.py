@@ -1,4 +1,5 @@
-"""Generation: exact length, bit-identical with a seed, no seam at chunk joints."""
+"""Generation: one-shots that ring and stop, textures of exact length, bit-identical with a seed,
+no seam at chunk joints."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import pytest
 import torch
 
 from distill.controls.analysis import LatentAnalysis
+from distill.data.segmenting import ONE_SHOT, TEXTURE, generation_mode
 from distill.errors import DistillError
 from distill.inference.chunking import chunk_count
-from distill.inference.pipeline import generate
+from distill.inference.pipeline import generate, sounding_frames
 from distill.models.format import load_model
 from distill.vocoders import select_vocoder
 
@@ -23,18 +25,19 @@ def vocoder(model):
     return select_vocoder("griffinlim", model, torch.device("cpu"))
 
 
-def test_output_has_exactly_the_requested_length(model, vocoder):
-    wav = generate(model, duration=1.234, seed=0, sliders={}, vocoder=vocoder)
+def test_a_texture_has_exactly_the_requested_length(model, vocoder):
+    wav = generate(model, duration=1.234, seed=0, sliders={}, vocoder=vocoder, mode=TEXTURE)
     assert wav.shape == (round(1.234 * 48000),) and wav.dtype == torch.float32
     assert torch.isfinite(wav).all() and wav.abs().max() > 1e-4
 
 
 def test_same_seed_and_settings_are_bit_identical(model, vocoder):
-    first = generate(model, duration=1.0, seed=7, sliders={0: 1.0}, vocoder=vocoder)
-    second = generate(model, duration=1.0, seed=7, sliders={0: 1.0}, vocoder=vocoder)
-    other = generate(model, duration=1.0, seed=8, sliders={0: 1.0}, vocoder=vocoder)
-    assert torch.equal(first, second)
-    assert not torch.equal(first, other)
+    for mode in (ONE_SHOT, TEXTURE):
+        first = generate(model, duration=1.0, seed=7, sliders={0: 1.0}, vocoder=vocoder, mode=mode)
+        second = generate(model, duration=1.0, seed=7, sliders={0: 1.0}, vocoder=vocoder, mode=mode)
+        other = generate(model, duration=1.0, seed=8, sliders={0: 1.0}, vocoder=vocoder, mode=mode)
+        assert torch.equal(first, second)
+        assert not torch.equal(first[: other.numel()], other[: first.numel()])
 
 
 def test_chunk_joints_have_no_jump_beyond_the_signals_own_variation(model, vocoder):
@@ -43,7 +46,7 @@ def test_chunk_joints_have_no_jump_beyond_the_signals_own_variation(model, vocod
     duration = 3.0
     frames = model.spectrogram.num_frames(round(duration * 48000))
     assert chunk_count(frames, segment, segment // 2) >= 4
-    wav = generate(model, duration=duration, seed=3, sliders={}, vocoder=vocoder)
+    wav = generate(model, duration=duration, seed=3, sliders={}, vocoder=vocoder, mode=TEXTURE)
     steps = wav.diff().abs()
     typical = torch.quantile(steps, 0.999)
     joints = [k * (segment // 2) * hop for k in range(1, frames // (segment // 2))]
@@ -60,6 +63,27 @@ def test_slider_outside_its_range_is_one_sentence(model):
 
 
 def test_sliders_change_the_sound(model, vocoder):
-    low = generate(model, duration=0.5, seed=1, sliders={0: -2.0}, vocoder=vocoder)
-    high = generate(model, duration=0.5, seed=1, sliders={0: 2.0}, vocoder=vocoder)
+    low = generate(model, duration=0.5, seed=1, sliders={0: -2.0}, vocoder=vocoder, mode=TEXTURE)
+    high = generate(model, duration=0.5, seed=1, sliders={0: 2.0}, vocoder=vocoder, mode=TEXTURE)
     assert (low - high).abs().mean() > 1e-4
+
+
+def test_a_one_shot_model_generates_one_shots_trimmed_where_they_fall_silent(model, vocoder):
+    assert generation_mode(model) == ONE_SHOT
+    segment_samples = model.vae_config["segment_frames"] * model.spectrogram.hop_length
+    for seed in range(4):
+        wav = generate(model, duration=4.0, seed=seed, sliders={}, vocoder=vocoder)
+        assert 0 < wav.numel() <= segment_samples
+        assert wav.abs().max() > 1e-3
+        assert wav[-8:].abs().max() <= 0.05 * wav.abs().max()  # faded out, no click
+
+
+def test_a_one_shot_is_never_longer_than_the_duration(model, vocoder):
+    wav = generate(model, duration=0.05, seed=0, sliders={}, vocoder=vocoder)
+    assert wav.numel() <= round(0.05 * model.spectrogram.sample_rate)
+
+
+def test_trimming_keeps_everything_within_60_db_of_the_loudest_frame():
+    power = torch.zeros(4, 10)
+    power[:, 0], power[:, 5], power[:, 6] = 1e4, 2e-2, 1e-3  # frame 5 is 57 dB down, frame 6 is 70 dB down
+    assert sounding_frames(torch.log1p(power)) == 6

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 import torch
 
+from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
+from distill.data.segmenting import ONE_SHOT, TEXTURE, choose_layout
+from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
+from distill.inference.pipeline import generate
 from distill.models.format import load_model
-from distill.training.presets import choose_preset
+from distill.training import runner
+from distill.training.loop import split_held_out
+from distill.training.presets import PRESETS, choose_preset
 from distill.training.runner import TrainingCancelled, train_model
+from distill.vocoders import select_vocoder
 from distill.vocoders.types import Progress
 
-from .conftest import TINY_VAE
+from .conftest import TINY_EPOCHS, TINY_VAE
 
 
 def test_auto_preset_follows_collection_size():
@@ -87,3 +97,69 @@ def test_stop_button_stops_like_ctrl_c_and_resume_reaches_the_same_weights(colle
 def test_stop_before_the_first_epoch_says_there_is_nothing_to_resume(collection_dir):
     with pytest.raises(TrainingCancelled, match="nothing to resume"):
         train_model(collection_dir, "early", epochs=2, vae_config=TINY_VAE, should_stop=lambda: True)
+
+
+@pytest.fixture(scope="module")
+def varied_one_shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 clearly different one-shots: plucks, drums, noise bursts and bells of many pitches."""
+    folder = tmp_path_factory.mktemp("varied")
+    write_demo_collection(folder, count=24, seed=5)
+    return folder
+
+
+def test_a_collection_of_different_one_shots_trains_a_live_model(varied_one_shots):
+    model = train_model(varied_one_shots, "alive", epochs=300, vae_config=TINY_VAE)
+    health = model.metadata["diagnostics"]
+    assert health["held_out"] and not health["collapsed"]
+    assert health["active_units"] >= TINY_VAE.latent_dim // 2
+    assert health["recon"] <= 0.6 * min(health["mean_baseline"], health["silence_baseline"])
+    assert model.metadata["layout"]["mode"] == ONE_SHOT
+    vocoder = select_vocoder("griffinlim", model, torch.device("cpu"))
+    sounds = [generate(model, duration=2.0, seed=seed, sliders={}, vocoder=vocoder) for seed in range(4)]
+    spectra = torch.stack([waveform_to_mel(s[None], model.spectrogram)[0].mean(dim=-1) for s in sounds])
+    distinct = torch.cdist(spectra, spectra)[~torch.eye(4, dtype=torch.bool)]
+    assert distinct.min() > 0.1 * spectra.norm(dim=1).mean()
+
+
+def test_progress_reports_whether_the_model_is_alive(collection_dir):
+    seen = []
+    train_model(collection_dir, "watched", epochs=2, vae_config=TINY_VAE, progress=seen.append)
+    figures = [e.metrics for e in seen if e.metrics][-1]
+    assert {"active_units", "heldout_l1", "mean_segment_l1", "silence_l1"} <= figures.keys()
+
+
+def test_a_collapsed_run_is_retried_and_never_replaces_a_healthy_model(collection_dir, monkeypatch):
+    healthy = train_model(collection_dir, "keeper", epochs=TINY_EPOCHS, vae_config=TINY_VAE)
+    assert not healthy.metadata["diagnostics"]["collapsed"]
+    real_diagnose = runner.diagnose
+
+    def always_collapsed(vae, train, val):
+        return replace(real_diagnose(vae, train, val), active_units=0)
+
+    monkeypatch.setattr(runner, "diagnose", always_collapsed)
+    monkeypatch.setattr(runner, "choose_preset", lambda *a, **k: replace(PRESETS["small"], steps=2))
+    with pytest.raises(DistillError, match="was not saved: the existing healthy model 'keeper' is kept"):
+        train_model(collection_dir, "keeper", overwrite=True, vae_config=TINY_VAE)
+    assert load_model(healthy.path).metadata["diagnostics"] == healthy.metadata["diagnostics"]
+    saved = train_model(collection_dir, "new-name", vae_config=TINY_VAE)
+    assert saved.metadata["diagnostics"]["collapsed"]
+    assert saved.training_config["beta"] == PRESETS["small"].beta / 10  # the retry's weaker KL weight
+
+
+def test_one_shot_collections_are_learned_one_segment_per_sound():
+    config = SpectrogramConfig()
+    seconds = [0.3, 0.5, 0.6, 0.8, 1.0, 1.2]
+    layout = choose_layout([round(s * config.sample_rate) for s in seconds], config, texture_frames=128)
+    assert layout.mode == ONE_SHOT
+    frames = config.num_frames(round(1.2 * config.sample_rate))
+    assert layout.segment_frames >= 0.9 * frames and layout.segment_frames % 16 == 0
+    long = choose_layout([round(40 * config.sample_rate)] * 3, config, texture_frames=128)
+    assert (long.mode, long.segment_frames) == (TEXTURE, 128)
+
+
+def test_a_few_long_recordings_hold_out_their_ends_not_whole_files():
+    owners = torch.tensor([0] * 20 + [1] * 12)
+    train, val = split_held_out(owners, 0.15, seed=0)
+    assert set(val.tolist()) == {17, 18, 19, 30, 31}
+    assert 16 not in train.tolist() and 29 not in train.tolist()  # the boundary segments overlap both sides
+    assert not set(train.tolist()) & set(val.tolist())

@@ -9,6 +9,7 @@ sidecar.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,18 @@ class ExportSettings:
         return {"ogg": "VORBIS", "mp3": "MPEG_LAYER_III"}.get(self.format, PCM_SUBTYPES[self.bit_depth])
 
 
-def normalise_peak(wav: torch.Tensor, ceiling_db: float | None) -> torch.Tensor:
-    """Scale so the peak sits at the ceiling; without one, only scale down what would clip."""
+def normalise_peak(wav: torch.Tensor, ceiling_db: float | None) -> tuple[torch.Tensor, float]:
+    """Scale so the peak sits at the ceiling; without one, only scale down what would clip.
+
+    Returns the scaled signal and the gain applied, in dB (0 when left alone).
+    """
     peak = wav.abs().max().item() if wav.numel() else 0.0
     if peak == 0.0:
-        return wav
+        return wav, 0.0
     ceiling = 10 ** (ceiling_db / 20) if ceiling_db is not None else 1.0
     if ceiling_db is None and peak <= ceiling:
-        return wav
-    return wav * (ceiling / peak)
+        return wav, 0.0
+    return wav * (ceiling / peak), 20 * math.log10(ceiling / peak)
 
 
 def export_audio(
@@ -69,7 +73,7 @@ def export_audio(
     data = wav.detach().float().cpu()
     data = data[None] if data.dim() == 1 else data
     data = resample(data, sample_rate, settings.sample_rate)
-    data = normalise_peak(data, settings.peak_ceiling_db)
+    data, _ = normalise_peak(data, settings.peak_ceiling_db)
     path = Path(path)
     try:
         with (

@@ -9,6 +9,9 @@ import torch
 import torchaudio.functional as AF
 
 SILENCE_DBFS = -60.0
+# A render whose peak lies below this before normalisation holds nothing a listener would
+# hear at a sane monitoring level: lifting it to the ceiling would only amplify noise.
+NEAR_SILENT_DBFS = -60.0
 BLOCK_SECONDS, BLOCK_OVERLAP = 0.4, 0.75
 ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, -10.0
 
@@ -65,16 +68,23 @@ def integrated_loudness(wav: torch.Tensor, rate: int) -> float | None:
     return round(-0.691 + 10 * math.log10(final.mean().item()), 2)
 
 
+def peak_dbfs(wav: torch.Tensor) -> float | None:
+    """The sample peak in dBFS; None for an empty, all-zero or non-finite signal."""
+    if not wav.numel() or not bool(torch.isfinite(wav).all()):
+        return None
+    peak = wav.abs().max().item()
+    return 20 * math.log10(peak) if peak > 0 else None
+
+
 def quality_report(wav: torch.Tensor, rate: int) -> dict[str, Any]:
     """What a user checks before using a sound: level, loudness, clipping, silence, sanity."""
     wav = wav.detach().float().cpu()
     finite = bool(torch.isfinite(wav).all())
-    peak = wav.abs().max().item() if wav.numel() and finite else 0.0
-    peak_db = 20 * math.log10(peak) if peak > 0 else float("-inf")
+    peak_db = peak_dbfs(wav)
     return {
-        "peak_dbfs": round(peak_db, 2) if peak > 0 else None,
+        "peak_dbfs": round(peak_db, 2) if peak_db is not None else None,
         "loudness_lufs": integrated_loudness(wav, rate) if finite else None,
         "clipped_samples": int((wav.abs() >= 1.0).sum()),
-        "silent": peak_db < SILENCE_DBFS,
+        "silent": peak_db is None or peak_db < SILENCE_DBFS,
         "finite": finite,
     }

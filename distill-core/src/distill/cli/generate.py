@@ -12,6 +12,7 @@ from distill.audio.spatial import MODES
 from distill.cli.common import JSON_OPTION, device_of, parse_sliders
 from distill.cli.output import print_json, rich_progress, stderr
 from distill.cli.root import app
+from distill.data.segmenting import MODES as GENERATION_MODES
 from distill.errors import DistillError
 from distill.inference.blending import parse_blend
 from distill.inference.render import Spatial, ensure_writable, generate_files
@@ -25,7 +26,10 @@ def generate(
     ctx: typer.Context,
     model_ref: str = typer.Argument(..., metavar="MODEL", help="Model name, id or path."),
     count: int = typer.Option(1, "-n", "--count", min=1, max=1000, help="How many files."),
-    duration: float = typer.Option(4.0, "-d", "--duration", help="Seconds per file."),
+    duration: float = typer.Option(
+        4.0, "-d", "--duration", help="Seconds per file (one-shot mode: the longest a sound may ring)."
+    ),
+    mode: str = typer.Option("auto", "--mode", help="auto (the model's own), one-shot or texture."),
     vocoder_name: str = typer.Option("auto", "--vocoder", help="auto or a vocoder plugin name."),
     seed: int | None = typer.Option(None, "--seed", help="First seed; file k uses seed + k."),
     slider: list[str] = typer.Option([], "--slider", help="INDEX:VALUE, repeatable; overrides --preset."),
@@ -45,6 +49,8 @@ def generate(
     """Generate new sounds with a trained model."""
     settings = ExportSettings(fmt, bit_depth, sample_rate, ceiling)
     settings.validate()
+    if mode not in ("auto", *GENERATION_MODES):
+        raise DistillError(f"Unknown generation mode '{mode}'; choose auto, {', '.join(GENERATION_MODES)}.")
     if spatial_mode not in MODES:
         raise DistillError(f"Unknown spatial mode '{spatial_mode}'; choose one of {', '.join(MODES)}.")
     if hrtf is not None and not hrtf.is_file():
@@ -71,6 +77,7 @@ def generate(
             requested_blend,
             progress,
             announce,
+            mode=None if mode == "auto" else mode,
         )
     if json_output:
         print_json({"files": records})

@@ -9,6 +9,7 @@ from distill.cli.common import JSON_OPTION
 from distill.cli.output import print_json, stdout_console
 from distill.cli.root import app
 from distill.cli.verdict import print_verdict
+from distill.data.segmenting import ONE_SHOT
 from distill.errors import DistillError
 from distill.library.catalog import (
     ModelSummary,
@@ -18,6 +19,7 @@ from distill.library.catalog import (
     rename_model,
     resolve_model,
 )
+from distill.models.diagnostics import health_sentence
 
 model_app = typer.Typer(help="Manage the models in your library.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -46,9 +48,11 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
         return
     console = stdout_console()
     console.print(f"[bold]{model.name}[/]  id {model.id}\n{model.path}")
-    console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}")
+    console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}", markup=False)
     if info["vocoder_verdict"]:
         print_verdict(model, console)
+    console.print(f"generates: {info['mode']}s" if info["mode"] == ONE_SHOT else "generates: textures", markup=False)
+    console.print(f"health: {health_sentence(info['health'])}", markup=False)
     for s in info["sliders"]:
         console.print(
             f"  slider {s['index']}: {s['name']:<12} {s['minimum']:g} .. {s['maximum']:g}"

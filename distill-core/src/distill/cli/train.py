@@ -12,6 +12,8 @@ from distill.cli.common import device_of
 from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.data.discovery import find_audio_files
+from distill.data.segmenting import ONE_SHOT
+from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
 from distill.training.runner import train_model
 from distill.vocoders.types import Progress as ProgressEvent
@@ -49,7 +51,7 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         task = bars.add_task("train", total=None, message="loading audio", losses="")
 
         def show(event: ProgressEvent) -> None:
-            losses = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
+            losses = _figures(event.metrics)
             fields = {"message": event.message} | ({"losses": losses} if losses else {})
             bars.update(task, completed=event.completed, total=event.total, **fields)
 
@@ -61,5 +63,24 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}.",
         highlight=False,
     )
+    layout = model.metadata["layout"]
+    kind = "one-shots" if layout["mode"] == ONE_SHOT else "textures"
+    stderr.print(f"Generates {kind} (median recording {layout['median_seconds']:.2f} s).", highlight=False)
+    stderr.print(f"Health: {health_sentence(model_health(model))}.", highlight=False)
     stderr.print(f"Sliders: {', '.join(s['name'] for s in model.latent_analysis['sliders'])}", highlight=False)
     return model
+
+
+def _figures(metrics: dict[str, float]) -> str:
+    """The training figures a person watches: losses, then whether the model is alive."""
+    shown = [f"loss {metrics['loss']:.4f}"] if "loss" in metrics else []
+    if "val_loss" in metrics:
+        shown.append(f"val {metrics['val_loss']:.4f}")
+    if "active_units" in metrics:
+        shown.append(f"active units {metrics['active_units']:.0f}")
+    error = metrics.get("heldout_l1", metrics.get("train_l1"))
+    if error is not None:
+        shown.append(
+            f"error {error:.3f} (mean segment {metrics['mean_segment_l1']:.3f}, silence {metrics['silence_l1']:.3f})"
+        )
+    return "  ".join(shown)

@@ -1,4 +1,9 @@
-"""PCA over the latent space: the directions the collection varies most become sliders."""
+"""PCA over the latent space: the directions the collection varies most become sliders.
+
+The analysis also keeps the collection's own posteriors (one per training segment, the
+"anchors"): generation samples near them, where the decoder was trained, rather than
+from the prior, whose samples fall between the collection's sounds.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from distill.models.vae import VAE
 MIN_SLIDERS, MAX_SLIDERS = 4, 8
 EXPLAINED_TARGET = 0.9
 PROBE = 2.0  # a slider's name comes from decoding +/- this many standard deviations
+PROBE_ANCHORS = 16  # ... around this many of the collection's sounds
+MAX_ANCHORS = 4096  # posteriors kept with the model (a few hundred kB)
 
 
 @dataclass
@@ -37,6 +44,8 @@ class LatentAnalysis:
     scales: list[float]  # standard deviation of the collection along each component
     sliders: list[Slider]
     spread: list[float] = field(default_factory=list)  # per-dim std of the latents, for variation
+    anchors: torch.Tensor | None = None  # [N, latent_dim] posterior means of the collection's segments
+    anchor_scales: torch.Tensor | None = None  # [N, latent_dim] their posterior standard deviations
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,21 +65,26 @@ class LatentAnalysis:
                     f"Slider {index} ({s.name}) takes values from {s.minimum:g} to {s.maximum:g}, not {value:g}."
                 )
 
-    def to_latent(self, values: Mapping[int, float]) -> torch.Tensor:
-        """Slider values (index -> value; missing = default) -> latent `[latent_dim]`."""
+    def offset(self, values: Mapping[int, float]) -> torch.Tensor:
+        """Slider values (index -> value; missing = default) -> a latent displacement `[latent_dim]`."""
         self.validate(values)
-        z = torch.tensor(self.mean)
+        shift = torch.zeros(len(self.mean))
         for s in self.sliders:
             value = values.get(s.index, s.default)
-            z = z + value * self.scales[s.index] * torch.tensor(self.components[s.index])
-        return z
+            shift = shift + value * self.scales[s.index] * torch.tensor(self.components[s.index])
+        return shift
+
+    def to_latent(self, values: Mapping[int, float]) -> torch.Tensor:
+        """Slider values -> the latent `[latent_dim]` they point at from the collection's centre."""
+        return torch.tensor(self.mean) + self.offset(values)
 
 
 @torch.no_grad()
 def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig) -> LatentAnalysis:
     """PCA of the collection's latent means; 4-8 sliders covering ~90 % of the variance."""
     vae.eval()
-    mu = torch.cat([vae.encode(segments[i : i + 64])[0] for i in range(0, segments.shape[0], 64)])
+    stats = [vae.encode(segments[i : i + 64]) for i in range(0, segments.shape[0], 64)]
+    mu, logvar = torch.cat([s[0] for s in stats]), torch.cat([s[1] for s in stats])
     mean = mu.mean(dim=0)
     centred = mu - mean
     _, singular, vh = torch.linalg.svd(centred, full_matrices=False)
@@ -80,7 +94,9 @@ def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig)
     count = max(MIN_SLIDERS, min(MAX_SLIDERS, wanted, vh.shape[0]))
     count = min(count, vh.shape[0])
     scales = variance[:count].sqrt().clamp_min(1e-6)
-    names, signs = _name_components(vae, mean, vh[:count], scales, config)
+    keep = torch.randperm(mu.shape[0], generator=torch.Generator().manual_seed(0))[:MAX_ANCHORS].sort().values
+    anchors, anchor_scales = mu[keep], (0.5 * logvar[keep]).exp()
+    names, signs = _name_components(vae, anchors[:PROBE_ANCHORS], vh[:count], scales, config)
     components = vh[:count] * signs[:, None]
     projections = centred @ components.T / scales
     sliders = [
@@ -100,20 +116,32 @@ def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig)
         scales=scales.tolist(),
         sliders=sliders,
         spread=mu.std(dim=0).clamp_min(1e-6).tolist() if mu.shape[0] > 1 else [1.0] * mu.shape[1],
+        anchors=anchors.contiguous(),
+        anchor_scales=anchor_scales.contiguous(),
     )
 
 
 def _name_components(
-    vae: VAE, mean: torch.Tensor, components: torch.Tensor, scales: torch.Tensor, config: SpectrogramConfig
+    vae: VAE, bases: torch.Tensor, components: torch.Tensor, scales: torch.Tensor, config: SpectrogramConfig
 ) -> tuple[list[str], torch.Tensor]:
     """Name each axis after the feature that changes most (in z-score) along it, audibly.
 
-    Also returns a sign per axis that makes moving the slider up increase its feature.
+    The change is measured around each of `bases` (some of the collection's own sounds)
+    and averaged, since that is where generation moves along the sliders. Also returns
+    a sign per axis that makes moving the slider up increase its feature.
     """
     probes = torch.stack(
-        [mean + sign * PROBE * scales[i] * components[i] for i in range(len(components)) for sign in (-1, 1)]
+        [
+            base + sign * PROBE * scales[i] * components[i]
+            for i in range(len(components))
+            for sign in (-1, 1)
+            for base in bases
+        ]
     )
-    features = mel_features(vae.decode(probes), config)
+    features = {
+        name: values.view(len(components), 2, len(bases)).mean(dim=-1).flatten()
+        for name, values in mel_features(vae.decode(probes), config).items()
+    }
     names, signs, used = [], torch.ones(len(components)), set()
     for i in range(len(components)):
         change = {}

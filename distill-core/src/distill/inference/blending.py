@@ -1,11 +1,12 @@
 """Blending two models: `--blend other-model:40` puts 40 % of the other model into the sound.
 
-The rule: two models are *compatible* when their VAEs share an architecture and a mel
-configuration. Then the blend happens before the vocoder, in the models' shared latent
-geometry: each model decodes the same seeded walk from its own slider point, and the
-decoded mels are mixed 60/40 into one representation that the primary model's vocoder
-renders once. Otherwise (different mel spaces) each model is rendered to audio on its
-own and the waveforms are mixed 60/40.
+The rule: two models are *compatible* when they share a mel configuration (they decode
+into the same mel space). Then the blend happens before the vocoder: each model decodes
+with the same seed (the primary from its slider point, the other from its centre), and
+the decoded mels are mixed 60/40 into one representation that the primary model's
+vocoder renders once. Otherwise (different mel spaces) each model is rendered to audio on
+its own and the waveforms are mixed 60/40. Both are rendered in the primary model's
+generation mode (one-shot or texture).
 """
 
 from __future__ import annotations
@@ -35,5 +36,5 @@ def parse_blend(spec: str) -> Blend:
 
 
 def compatible(a: DistillModel, b: DistillModel) -> bool:
-    """Same VAE architecture and the same mel space: blendable before the vocoder."""
-    return a.vae_config == b.vae_config and a.spectrogram == b.spectrogram
+    """The same mel space: blendable before the vocoder."""
+    return a.spectrogram == b.spectrogram

@@ -1,4 +1,8 @@
-"""Generation: slider point -> a slow latent walk -> decoded, crossfaded mel -> vocoder -> audio."""
+"""Generation: latents near the collection's sounds -> decoded mel -> vocoder -> audio.
+
+One-shot models render one decoded segment per sound, trimmed where it falls silent;
+texture models join decoded segments along a latent path into a sound of any length.
+"""
 
 from __future__ import annotations
 
@@ -9,48 +13,66 @@ import torch
 
 from distill.audio.io import load_audio
 from distill.audio.resampling import resample
-from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
+from distill.audio.spectrogram import SpectrogramConfig, mel_to_power, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
+from distill.data.segmenting import MODES, ONE_SHOT, generation_mode
 from distill.errors import DistillError
 from distill.inference.blending import compatible
 from distill.inference.chunking import chunk_count, overlap_add
+from distill.inference.latents import one_shot_latents, texture_latents
 from distill.models.format import DistillModel
 from distill.models.vae import build_vae
 from distill.vocoders.types import Vocoder, fit_length
 
-WALK_CORRELATION = 0.85  # how much each chunk's latent keeps of the previous one's offset
-WALK_SPREAD = 0.35  # stationary size of the walk, in units of the collection's latent spread
 MAX_SECONDS = 3600.0
+TRIM_BELOW_DB = -60.0  # a one-shot ends after its last frame within this of its loudest
+FADE_SECONDS = 0.01  # ... with a fade this long, so the cut never clicks
 
 
-def latent_walk(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
-    """`count` latents `[count, latent_dim]` wandering around the slider point, seeded."""
-    g = torch.Generator().manual_seed(seed)
-    centre = analysis.to_latent(sliders)
-    spread = torch.tensor(analysis.spread or [1.0] * centre.numel())
-    innovation = (1 - WALK_CORRELATION**2) ** 0.5
-    offset = torch.randn(centre.shape, generator=g)
-    walk = []
-    for _ in range(count):
-        walk.append(centre + WALK_SPREAD * spread * offset)
-        offset = WALK_CORRELATION * offset + innovation * torch.randn(centre.shape, generator=g)
-    return torch.stack(walk)
+def _analysis(model: DistillModel) -> LatentAnalysis:
+    if model.latent_analysis is None:
+        raise DistillError(f"Model '{model.name}' has no latent analysis; retrain it with `distill train`.")
+    return LatentAnalysis.from_dict(model.latent_analysis)
 
 
 @torch.inference_mode()
-def decode_walk(
+def decode_texture(
     model: DistillModel, total_frames: int, seed: int, sliders: Mapping[int, float], device: torch.device | str
 ) -> torch.Tensor:
-    """The model's mel `[n_mels, total_frames]`: a seeded latent walk, decoded, crossfaded."""
-    if model.latent_analysis is None:
-        raise DistillError(f"Model '{model.name}' has no latent analysis; retrain it with `distill train`.")
-    analysis = LatentAnalysis.from_dict(model.latent_analysis)
+    """The model's mel `[n_mels, total_frames]`: a seeded latent path, decoded, crossfaded."""
     vae = build_vae(model, device)
     length = vae.config.segment_frames
     hop = length // 2
-    latents = latent_walk(analysis, sliders, chunk_count(total_frames, length, hop), seed).to(device)
+    count = chunk_count(total_frames, length, hop)
+    latents = texture_latents(_analysis(model), sliders, count, seed).to(device)
     segments = torch.cat([vae.decode(latents[i : i + 16]) for i in range(0, latents.shape[0], 16)])
     return overlap_add(segments, hop, total_frames)
+
+
+@torch.inference_mode()
+def decode_one_shot(
+    model: DistillModel, seed: int, sliders: Mapping[int, float], device: torch.device | str
+) -> torch.Tensor:
+    """One decoded segment `[n_mels, segment_frames]`, onset first, near one of the collection's sounds."""
+    analysis = _analysis(model)
+    if analysis.anchors is None:
+        raise DistillError(f"Model '{model.name}' predates one-shot generation; retrain it with `distill train`.")
+    vae = build_vae(model, device)
+    return vae.decode(one_shot_latents(analysis, sliders, 1, seed).to(device))[0]
+
+
+def sounding_frames(mel: torch.Tensor) -> int:
+    """Frames of `[n_mels, frames]` up to the last one within `TRIM_BELOW_DB` of the loudest."""
+    energy = mel_to_power(mel).sum(dim=0)
+    loud = (energy >= energy.max() * 10 ** (TRIM_BELOW_DB / 10)).nonzero()
+    return int(loud.max()) + 1 if loud.numel() else mel.shape[-1]
+
+
+def fade_out(audio: torch.Tensor, samples: int) -> torch.Tensor:
+    """A raised-cosine fade over the last `samples` of `[..., samples]`."""
+    samples = min(samples, audio.shape[-1])
+    ramp = 0.5 * (1 + torch.cos(torch.linspace(0, torch.pi, samples, device=audio.device)))
+    return torch.cat([audio[..., : audio.shape[-1] - samples], audio[..., audio.shape[-1] - samples :] * ramp], -1)
 
 
 @torch.inference_mode()
@@ -63,29 +85,52 @@ def generate(
     vocoder: Vocoder,
     device: torch.device | str = "cpu",
     blend: tuple[DistillModel, float, Vocoder | None] | None = None,
+    mode: str | None = None,
 ) -> torch.Tensor:
-    """Mono float32 `[samples]` at the model's rate, exactly `round(duration * rate)` long.
+    """Mono float32 `[samples]` at the model's rate.
 
-    `blend` = (other model, its share 0-1, a vocoder for it when the two are not
-    compatible): see `distill.inference.blending` for the rule. Deterministic: the same
-    model, seed, sliders, blend and vocoder give bit-identical audio.
+    Texture mode: exactly `round(duration * rate)` long. One-shot mode: one sound, as
+    long as it rings (trailing silence trimmed, then faded), at most `duration`.
+    `mode` None means the model's own (see `generation_mode`). `blend` = (other model,
+    its share 0-1, a vocoder for it when the two are not compatible): see
+    `distill.inference.blending` for the rule. Deterministic: the same model, seed,
+    sliders, blend, mode and vocoder give bit-identical audio.
     """
     if not 0 < duration <= MAX_SECONDS:
         raise DistillError(f"Duration must be between 0 and {MAX_SECONDS:g} seconds, not {duration:g}.")
+    mode = mode or generation_mode(model)
+    if mode not in MODES:
+        raise DistillError(f"Unknown generation mode '{mode}'; choose one of {', '.join(MODES)}.")
     config = model.spectrogram
-    num_samples = round(duration * config.sample_rate)
-    mel = decode_walk(model, config.num_frames(num_samples), seed, sliders, device)
+    longest = round(duration * config.sample_rate)
+
+    def decode(source: DistillModel, frames: int, values: Mapping[int, float]) -> torch.Tensor:
+        if mode == ONE_SHOT:
+            return decode_one_shot(source, seed, values, device)
+        return decode_texture(source, frames, seed, values, device)
+
+    mel = decode(model, config.num_frames(longest), sliders)
     if blend is not None and compatible(model, blend[0]):
         other, share, _ = blend
-        mel = (1 - share) * mel + share * decode_walk(other, mel.shape[-1], seed, {}, device)
+        other_mel = decode(other, mel.shape[-1], {})
+        frames = max(mel.shape[-1], other_mel.shape[-1])
+        mel = (1 - share) * fit_length(mel, frames) + share * fit_length(other_mel, frames)
+    num_samples = longest
+    if mode == ONE_SHOT:
+        mel = mel[:, : sounding_frames(mel)]
+        num_samples = min(longest, mel.shape[-1] * config.hop_length)
     audio = vocoder.mel_to_waveform(mel[None], num_samples=num_samples)[0].float().cpu()
     if blend is not None and not compatible(model, blend[0]):
         other, share, other_vocoder = blend
         if other_vocoder is None:
             raise DistillError(f"Blending with '{other.name}' needs a vocoder for it (the models are not compatible).")
         rate = other.spectrogram.sample_rate
-        other_audio = generate(other, duration=duration, seed=seed, sliders={}, vocoder=other_vocoder, device=device)
+        other_audio = generate(
+            other, duration=duration, seed=seed, sliders={}, vocoder=other_vocoder, device=device, mode=mode
+        )
         audio = (1 - share) * audio + share * fit_length(resample(other_audio, rate, config.sample_rate), num_samples)
+    if mode == ONE_SHOT:
+        audio = fade_out(audio, round(FADE_SECONDS * config.sample_rate))
     return audio
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -14,18 +15,22 @@ import torch
 
 from distill import __version__
 from distill.audio.export import ExportSettings, export_audio, normalise_peak, write_sidecar
-from distill.audio.quality import quality_report
+from distill.audio.quality import NEAR_SILENT_DBFS, peak_dbfs, quality_report
 from distill.audio.resampling import resample
 from distill.audio.spatial import render_spatial
 from distill.controls.analysis import LatentAnalysis
+from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
 from distill.inference.blending import Blend, compatible
 from distill.inference.pipeline import generate as render
 from distill.library import history
 from distill.library.catalog import resolve_model
+from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
 from distill.vocoders.selector import choose_vocoder, select_vocoder
 from distill.vocoders.types import ProgressCallback
+
+log = logging.getLogger(__name__)
 
 
 def output_path(folder: Path, stem: str, extension: str) -> Path:
@@ -53,11 +58,18 @@ def write_output(
     """Export `wav`, then its sidecar; returns the record with path, format and quality filled in.
 
     The quality report is measured on exactly what is written (after resampling and the
-    peak ceiling), so it describes the file, not an intermediate.
+    peak ceiling), so it describes the file, not an intermediate; it also records the
+    level the render had before normalisation and the gain applied. A render below an
+    audible floor is reported as near-silent and written at its own level, never lifted
+    to the ceiling as if it were fine.
     """
-    final = normalise_peak(
-        resample(wav if wav.dim() == 2 else wav[None], sample_rate, settings.sample_rate), settings.peak_ceiling_db
-    )
+    placed = resample(wav if wav.dim() == 2 else wav[None], sample_rate, settings.sample_rate)
+    level = peak_dbfs(placed)
+    near_silent = level is None or level < NEAR_SILENT_DBFS
+    final, gain_db = normalise_peak(placed, None if near_silent else settings.peak_ceiling_db)
+    if near_silent:
+        shown = "no signal" if level is None else f"a peak of {level:.1f} dBFS"
+        log.warning("%s is near-silent (%s before normalisation); it was not amplified.", path.name, shown)
     document = {
         **record,
         "path": str(path),
@@ -68,9 +80,14 @@ def write_output(
         "bit_depth": settings.bit_depth if settings.format in ("wav", "flac") else None,
         "software": f"distill {__version__}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quality": quality_report(final, settings.sample_rate),
+        "quality": {
+            **quality_report(final, settings.sample_rate),
+            "peak_before_normalisation_dbfs": round(level, 2) if level is not None else None,
+            "gain_db": round(gain_db, 2),
+            "near_silent": near_silent,
+        },
     }
-    tags = {k: document[k] for k in ("model", "seed", "sliders", "vocoder", "software") if k in document}
+    tags = {k: document[k] for k in ("model", "seed", "mode", "sliders", "vocoder", "software") if k in document}
     export_audio(
         final,
         settings.sample_rate,
@@ -106,13 +123,19 @@ def generate_files(
     blend: Blend | None = None,
     progress: ProgressCallback | None = None,
     announce: Callable[[str], None] | None = None,
+    mode: str | None = None,
 ) -> list[dict[str, Any]]:
     """Render `count` files with seeds `first_seed`, `first_seed + 1`, ...; record each in the history.
 
     The engine's whole generate step, shared by the CLI and any other front end:
     blend -> mono render -> spatial -> export + sidecar + quality report -> history.
+    `mode` is one-shot or texture (None: the model's own, see `generation_mode`).
     """
     spatial = spatial or Spatial()
+    mode = mode or generation_mode(model)
+    health = model_health(model)
+    if health["collapsed"]:
+        log.warning("Model '%s' is %s: expect near-silence or noise; retrain it.", model.name, health_sentence(health))
     analysis = LatentAnalysis.from_dict(model.latent_analysis) if model.latent_analysis else None
     if analysis is not None:
         analysis.validate(values)
@@ -130,7 +153,14 @@ def generate_files(
         file_seed = first_seed + k
         started = time.perf_counter()
         mono = render(
-            model, duration=duration, seed=file_seed, sliders=values, vocoder=vocoder, device=device, blend=blend_with
+            model,
+            duration=duration,
+            seed=file_seed,
+            sliders=values,
+            vocoder=vocoder,
+            device=device,
+            blend=blend_with,
+            mode=mode,
         )
         render_seconds = time.perf_counter() - started
         wav = render_spatial(mono, rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed)
@@ -138,6 +168,7 @@ def generate_files(
             "model": model.name,
             "model_id": model.id,
             "seed": file_seed,
+            "mode": mode,
             "sliders": named,
             "vocoder": vocoder.name,
             "vocoder_skipped": selection.skipped,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
+from distill.models.diagnostics import model_health
 from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.paths import models_dir
 from distill.vocoders.evaluation import verdict_summary
@@ -48,6 +50,9 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
         "sliders": (model.latent_analysis or {}).get("sliders", []),
         "spectrogram": model.spectrogram.to_dict(),
         "dataset": model.metadata.get("dataset"),
+        "mode": generation_mode(model),
+        "layout": model.metadata.get("layout"),
+        "health": model_health(model),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
         "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,

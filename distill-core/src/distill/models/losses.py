@@ -1,4 +1,11 @@
-"""VAE objective: reconstruction in log-mel space plus a KL term annealed in."""
+"""VAE objective: reconstruction in the VAE's level scale plus a KL term with free bits.
+
+Both terms are per segment, in nats-like units: the reconstruction is an L1 *summed* over
+every bin of a segment (a Laplace log-likelihood), the KL is summed over latent
+dimensions. Averaging the reconstruction over 16,384 bins while summing the KL (as v0.2
+did) makes the KL weight thousands of times heavier than it reads, and the cheapest
+solution is then to ignore the input and decode silence: posterior collapse.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,31 @@ import torch
 
 
 def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """L1 on log1p mels: robust, and log compression already weights quiet detail."""
-    return (recon - target).abs().mean()
+    """L1 summed over the bins of each segment `[B, n_mels, frames]`, averaged over the batch."""
+    return (recon - target).abs().flatten(1).sum(dim=1).mean()
 
 
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(q(z|x) || N(0, I)), summed over latent dims, averaged over the batch."""
-    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)).mean()
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) of each latent dimension `[latent_dim]`, averaged over the batch."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(dim=0)
 
 
 def vae_loss(
-    recon: torch.Tensor, target: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float
+    recon: torch.Tensor,
+    target: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float,
+    free_bits: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total loss and its parts for progress reporting."""
+    """Total loss per bin, and its parts for progress reporting.
+
+    Free bits (Kingma et al. 2016): a dimension's KL below `free_bits` nats is not
+    penalised, so no dimension is pushed all the way to the prior and switched off. The
+    total is divided by the bins per segment only to keep the optimiser's step size
+    independent of the segment size; the balance of the two terms is unaffected.
+    """
     rec = reconstruction_loss(recon, target)
-    kl = kl_divergence(mu, logvar)
-    return rec + beta * kl, {"recon": rec.item(), "kl": kl.item()}
+    kl = kl_per_dimension(mu, logvar)
+    total = (rec + beta * kl.clamp_min(free_bits).sum()) / recon[0].numel()
+    return total, {"recon": rec.item() / recon[0].numel(), "kl": kl.sum().item()}

@@ -1,45 +1,62 @@
 """Training presets: how long and how hard to regularise, by the size of the collection.
 
-Small collections overfit fast, so they get more epochs over few examples but stronger
-augmentation, weight decay and a larger KL weight; large ones the opposite.
+A preset sets a budget of optimiser steps; the number of epochs follows from the
+collection's size, so a kit of 30 one-shots and a folder of long recordings both get a
+model that has converged, in about the same time. Small collections overfit fast, so
+they get stronger augmentation and weight decay.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 
 from distill.errors import DistillError
 from distill.models.vae import VAEConfig
 
+REFERENCE_FRAMES = 128  # segment length `batch_size` is given for; longer segments get smaller batches
+
 
 @dataclass(frozen=True)
 class TrainingPreset:
     name: str
-    epochs: int
-    batch_size: int = 16
+    steps: int  # optimiser updates the run aims for
+    batch_size: int = 32
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
-    beta: float = 0.01  # KL weight after warm-up
-    warmup_fraction: float = 0.2  # share of epochs over which beta ramps up from 0
+    beta: float = 1.0  # KL weight against the per-segment reconstruction (see models/losses.py)
+    free_bits: float = 0.1  # nats per latent dimension the KL may spend unpenalised
+    warmup_fraction: float = 0.2  # share of the run over which beta ramps up from 0
     gain_db: float = 6.0  # augmentation: random gain, +/- dB
-    mask_probability: float = 0.3  # augmentation: one random frequency band masked
     validation_fraction: float = 0.15
     seed: int = 0
-    vae: VAEConfig = field(default_factory=VAEConfig)
+    epochs: int | None = None  # a fixed epoch count (`--epochs`) instead of the step budget
+    vae: VAEConfig = field(default_factory=lambda: VAEConfig(channels=(16, 32, 64, 128)))
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["vae"] = self.vae.to_dict()
         return data
 
+    def batch_for(self, segment_frames: int, segments: int) -> int:
+        """The batch for this segment length, never more than the collection holds."""
+        scaled = max(1, round(self.batch_size * REFERENCE_FRAMES / segment_frames))
+        return max(1, min(scaled, segments))
+
+    def for_collection(self, segment_frames: int, segments: int) -> TrainingPreset:
+        """This preset with its batch and epoch count fixed for a collection of `segments`."""
+        batch = self.batch_for(segment_frames, segments)
+        epochs = self.epochs or max(1, round(self.steps / math.ceil(segments / batch)))
+        return replace(self, batch_size=batch, epochs=epochs)
+
 
 PRESETS: dict[str, TrainingPreset] = {
-    "small": TrainingPreset("small", epochs=150, weight_decay=1e-3, beta=0.02, gain_db=9.0, mask_probability=0.5),
-    "medium": TrainingPreset("medium", epochs=80, batch_size=32),
-    "large": TrainingPreset("large", epochs=40, batch_size=32, weight_decay=1e-5, gain_db=3.0, mask_probability=0.2),
-    # The README's main job: a narrower net that learns the demo collection in ~2 min on 2 cores.
+    "small": TrainingPreset("small", steps=1200, weight_decay=1e-3, gain_db=9.0),
+    "medium": TrainingPreset("medium", steps=1200),
+    "large": TrainingPreset("large", steps=2000, weight_decay=1e-5, gain_db=3.0),
+    # The README's main job: a model of the demo collection in about a minute on 2 cores.
     "demo": TrainingPreset(
-        "demo", epochs=300, batch_size=16, learning_rate=2e-3, vae=VAEConfig(latent_dim=16, channels=(16, 32, 64, 128))
+        "demo", steps=600, batch_size=16, learning_rate=2e-3, vae=VAEConfig(latent_dim=16, channels=(16, 32, 64, 128))
     ),
 }
 

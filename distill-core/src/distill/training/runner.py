@@ -1,29 +1,41 @@
-"""A whole training run: load and check the collection, train with checkpoints, analyse, save.
+"""A whole training run: load and check the collection, train with checkpoints, check the
+model is alive, analyse, save.
 
-Each epoch ends with an atomic checkpoint, so Ctrl-C loses at most the epoch in flight
-and `resume=True` continues bit-for-bit where the last checkpoint left off.
+Ctrl-C (or a stop button) loses at most the epoch in flight, and `resume=True`
+continues bit-for-bit from the last finished epoch (see `training/checkpoint.py`). A run
+on the preset's budget that ends collapsed is retried once with a weaker KL weight (a run
+of a fixed `--epochs` is not: it may simply be too short); a model that is still
+collapsed never replaces a healthy one and is never saved as if it were fine.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.controls.analysis import analyse_latents
-from distill.data.segmenting import collection_segments
+from distill.data.segmenting import choose_layout, collection_segments
 from distill.data.validation import load_collection
 from distill.errors import DistillError
-from distill.fileio import atomic_path
-from distill.models.format import SUFFIX, DistillModel, save_model
+from distill.models.diagnostics import Diagnostics, diagnose
+from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
 from distill.paths import data_dir, models_dir
-from distill.training.loop import EpochStats, TrainingState, run_epoch, split_by_recording
+from distill.training import checkpoint
+from distill.training.loop import EpochStats, TrainingState, run_epoch, split_held_out
 from distill.training.presets import TrainingPreset, choose_preset
 from distill.vocoders.types import Progress, ProgressCallback, ShouldStop, TrainingCancelled
+
+log = logging.getLogger(__name__)
+
+MEASUREMENTS = 40  # times per run the held-out figures are measured, charted and checkpointed
+LEVEL_FLOOR_DB = -60.0  # the VAE's level scale reaches this far below a typical recording's peak
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
@@ -44,30 +56,21 @@ def run_dir(name: str) -> Path:
     return data_dir() / "runs" / name
 
 
-def _save_checkpoint(path: Path, state: TrainingState, preset: TrainingPreset) -> None:
-    payload = {
-        "epoch": state.epoch,
-        "preset": preset.to_dict(),
-        "vae": state.vae.state_dict(),
-        "optimizer": state.optimizer.state_dict(),
-        "generator": state.generator.get_state(),
-        "torch_rng": torch.get_rng_state(),
-        "history": [asdict(h) for h in state.history],
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+def level_floor(segments: torch.Tensor, owners: torch.Tensor) -> float:
+    """The mel power the VAE treats as silence: 60 dB under a typical recording's loudest bin.
+
+    Relative to the collection, so a quiet field recording gets as much resolution
+    below its peak as a drum kit normalised to 0 dBFS.
+    """
+    peaks = torch.expm1(segments.flatten(1).amax(dim=1))
+    per_recording = torch.zeros(int(owners.max()) + 1).scatter_reduce(0, owners, peaks, "amax")
+    floor = float(per_recording.median()) * 10 ** (LEVEL_FLOOR_DB / 10)
+    return min(max(floor, 1e-6), 1.0)
 
 
-def _restore(path: Path, state: TrainingState) -> None:
-    if not path.is_file():
-        raise DistillError(f"Nothing to resume: no checkpoint at {path}.")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    state.vae.load_state_dict(payload["vae"])
-    state.optimizer.load_state_dict(payload["optimizer"])
-    state.generator.set_state(payload["generator"])
-    torch.set_rng_state(payload["torch_rng"])
-    state.epoch = payload["epoch"]
-    state.history = [EpochStats(**h) for h in payload["history"]]
+def safer(preset: TrainingPreset) -> TrainingPreset:
+    """The setting a collapsed run is retried with: a tenth of the KL weight, more free bits."""
+    return replace(preset, beta=preset.beta / 10, free_bits=max(preset.free_bits * 5, 0.5))
 
 
 def train_model(
@@ -88,53 +91,37 @@ def train_model(
 
     `should_stop` is a stop button asked after every step; pressing it, like Ctrl-C, ends
     the run with `TrainingCancelled` and keeps the last finished epoch's checkpoint.
+    `vae_config` overrides the preset's architecture (its segment length included).
     """
     target = model_path(name)
     if target.exists() and not (overwrite or resume):
         raise DistillError(f"A model called '{name}' already exists; pick another name or pass --force.")
     config = spectrogram or SpectrogramConfig()
     collection = load_collection(Path(data_path), config.sample_rate)
-    chosen = choose_preset(preset, len(collection.files), epochs)
-    arch = vae_config or VAEConfig(**{**chosen.vae.to_dict(), "n_mels": config.n_mels})
-    segments, owners, slack = collection_segments(collection.waveforms, config, arch.segment_frames)
-    train_idx, val_idx = split_by_recording(owners, chosen.validation_fraction, chosen.seed)
+    base = choose_preset(preset, len(collection.files), epochs)
+    layout = choose_layout([w.numel() for w in collection.waveforms], config, base.vae.segment_frames)
+    if vae_config is not None:
+        layout = replace(layout, segment_frames=vae_config.segment_frames)
+    segments, owners, slack = collection_segments(collection.waveforms, config, layout.segment_frames, layout.mode)
+    arch = vae_config or replace(
+        base.vae, n_mels=config.n_mels, segment_frames=layout.segment_frames, level_floor=level_floor(segments, owners)
+    )
+    train_idx, val_idx = split_held_out(owners, base.validation_fraction, base.seed)
     device = torch.device(device)
     train, val = segments[train_idx].to(device), segments[val_idx].to(device)
+    run = _Run(name, run_dir(name) / "checkpoint.pt", train, slack[train_idx].to(device), val, progress, should_stop)
 
-    torch.manual_seed(chosen.seed)
-    vae = VAE(arch).to(device)
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=chosen.learning_rate, weight_decay=chosen.weight_decay)
-    state = TrainingState(vae, optimizer, torch.Generator().manual_seed(chosen.seed))
-    checkpoint = run_dir(name) / "checkpoint.pt"
-    if resume:
-        _restore(checkpoint, state)
-
-    def report(stats: EpochStats | None, step: int = 0, steps: int = 1) -> None:
-        if progress is None:
-            return
-        metrics = {} if stats is None else {"loss": stats.train_loss, "recon": stats.recon, "kl": stats.kl}
-        if stats is not None and stats.val_loss is not None:
-            metrics["val_loss"] = stats.val_loss
-        completed = state.epoch + (step / steps if stats is None else 0)
-        progress(Progress("train", completed, chosen.epochs, f"epoch {state.epoch}/{chosen.epochs}", metrics))
-
-    def on_step(step: int, steps: int) -> None:
-        if should_stop is not None and should_stop():
-            raise _StopRequested
-        report(None, step, steps)
-
-    try:
-        while state.epoch < chosen.epochs:
-            stats = run_epoch(state, train, slack[train_idx], val, chosen, on_step=on_step)
-            _save_checkpoint(checkpoint, state, chosen)
-            report(stats)
-    except (KeyboardInterrupt, _StopRequested):
-        then = (
-            "its checkpoint is kept, resume to continue (--resume on the command line)"
-            if checkpoint.is_file()
-            else "no epoch had finished, so there is nothing to resume"
-        )
-        raise TrainingCancelled(f"Training of '{name}' stopped after epoch {state.epoch}; {then}.") from None
+    resumed = checkpoint.read(run.checkpoint) if resume else None
+    attempt = resumed["attempt"] if resumed else 0
+    chosen = base.for_collection(layout.segment_frames, len(train_idx))
+    while True:
+        attempt_preset = safer(chosen) if attempt else chosen
+        vae, state = run.fit(arch, attempt_preset, attempt, resumed)
+        diagnostics = diagnose(vae, train, val)
+        if not diagnostics.collapsed or attempt or epochs is not None:
+            break
+        log.warning("Training of '%s' ended %s; retrying once with a weaker KL weight.", name, diagnostics.sentence())
+        attempt, resumed = 1, None
 
     vae.eval().cpu()
     analysis = analyse_latents(vae, segments, config)
@@ -145,15 +132,117 @@ def train_model(
         vae_state_dict={k: v.detach().cpu() for k, v in vae.state_dict().items()},
         spectrogram=config,
         latent_analysis=analysis.to_dict(),
-        training_config=chosen.to_dict(),
+        training_config=attempt_preset.to_dict(),
         metadata={
             "dataset": collection.summary(),
+            "layout": layout.to_dict(),
+            "diagnostics": diagnostics.to_dict(),
             "epochs": state.epoch,
             "train_loss": last.train_loss if last else None,
             "val_loss": last.val_loss if last else None,
             "segments": {"train": len(train_idx), "validation": len(val_idx)},
         },
     )
+    if diagnostics.collapsed:
+        _refuse_to_replace_a_healthy_model(target, name, diagnostics)
+        log.warning(
+            "Model '%s' is %s: it will not sound like your collection. Check that the recordings are audible "
+            "and varied, or train longer with --epochs.",
+            name,
+            diagnostics.sentence(),
+        )
     save_model(model, target)
-    checkpoint.unlink(missing_ok=True)
+    run.checkpoint.unlink(missing_ok=True)
     return model
+
+
+def _refuse_to_replace_a_healthy_model(target: Path, name: str, diagnostics: Diagnostics) -> None:
+    if not target.exists():
+        return
+    try:
+        previous = load_model(target).metadata.get("diagnostics")
+    except DistillError:
+        return
+    if previous is not None and not previous.get("collapsed"):
+        raise DistillError(
+            f"Training of '{name}' ended {diagnostics.sentence()}, so it was not saved: the existing healthy model "
+            f"'{name}' is kept."
+        )
+
+
+class _Run:
+    """One collection's training data and the callbacks that watch the run."""
+
+    def __init__(
+        self,
+        name: str,
+        checkpoint_path: Path,
+        train: torch.Tensor,
+        slack: torch.Tensor,
+        val: torch.Tensor,
+        progress: ProgressCallback | None,
+        should_stop: ShouldStop | None,
+    ) -> None:
+        self.name, self.checkpoint = name, checkpoint_path
+        self.train, self.slack, self.val = train, slack, val
+        self.progress, self.should_stop = progress, should_stop
+
+    def fit(
+        self, arch: VAEConfig, preset: TrainingPreset, attempt: int, resumed: dict[str, Any] | None
+    ) -> tuple[VAE, TrainingState]:
+        """Train from scratch (or from `resumed`) to the preset's last epoch."""
+        torch.manual_seed(preset.seed + attempt)
+        vae = VAE(arch).to(self.train.device)
+        if arch.level_floor is not None:
+            vae.fit_level_statistics(self.train)
+        optimizer = torch.optim.AdamW(vae.parameters(), lr=preset.learning_rate, weight_decay=preset.weight_decay)
+        state = TrainingState(vae, optimizer, torch.Generator().manual_seed(preset.seed + attempt))
+        if resumed is not None:
+            checkpoint.restore(resumed, state)
+        last = checkpoint.snapshot(state, attempt) if state.epoch else None
+        every = max(1, preset.epochs // MEASUREMENTS)
+        try:
+            while state.epoch < preset.epochs:
+                measure = (state.epoch + 1) % every == 0 or state.epoch + 1 == preset.epochs
+                stats = run_epoch(
+                    state, self.train, self.slack, self.val if measure else None, preset, self._on_step(state, preset)
+                )
+                last = checkpoint.snapshot(state, attempt)
+                if measure:
+                    checkpoint.write(self.checkpoint, last)
+                    self._report(state, preset, stats, diagnose(vae, self.train, self.val))
+        except (KeyboardInterrupt, _StopRequested):
+            if last is not None:
+                checkpoint.write(self.checkpoint, last)
+            then = (
+                "its checkpoint is kept, resume to continue (--resume on the command line)"
+                if self.checkpoint.is_file()
+                else "no epoch had finished, so there is nothing to resume"
+            )
+            raise TrainingCancelled(f"Training of '{self.name}' stopped after epoch {state.epoch}; {then}.") from None
+        return vae, state
+
+    def _on_step(self, state: TrainingState, preset: TrainingPreset):
+        def on_step(step: int, steps: int) -> None:
+            if self.should_stop is not None and self.should_stop():
+                raise _StopRequested
+            if self.progress is not None:
+                completed = state.epoch + step / steps
+                message = f"epoch {state.epoch + 1}/{preset.epochs}"
+                self.progress(Progress("train", completed, preset.epochs, message))
+
+        return on_step
+
+    def _report(self, state: TrainingState, preset: TrainingPreset, stats: EpochStats, health: Diagnostics) -> None:
+        if self.progress is None:
+            return
+        metrics = {"loss": stats.train_loss, "recon": stats.recon, "kl": stats.kl}
+        if stats.val_loss is not None:
+            metrics["val_loss"] = stats.val_loss
+        metrics |= {
+            "active_units": float(health.active_units),
+            "heldout_l1" if health.held_out else "train_l1": health.recon,
+            "mean_segment_l1": health.mean_baseline,
+            "silence_l1": health.silence_baseline,
+        }
+        self.progress(Progress("train", state.epoch, preset.epochs, f"epoch {state.epoch}/{preset.epochs}", metrics))

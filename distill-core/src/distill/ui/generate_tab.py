@@ -153,7 +153,10 @@ QUALITY_LABELS = {
     "peak_dbfs": "peak dBFS",
     "loudness_lufs": "loudness LUFS",
     "clipped_samples": "clipped samples",
-    "silent": "near-silent",
+    "silent": "silent file",
+    "near_silent": "near-silent render",
+    "peak_before_normalisation_dbfs": "peak before normalisation dBFS",
+    "gain_db": "gain applied dB",
 }
 
 

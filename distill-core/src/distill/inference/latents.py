@@ -1,0 +1,85 @@
+"""Where generation draws its latents: near the collection's own sounds, moved by the sliders.
+
+A VAE's decoder only learned to decode the latents its encoder produced for the
+collection. Samples from the prior N(0, I) fall between the collection's sounds and decode
+to blurred averages of them, so generation draws near the collection's own posteriors
+(the "anchors" kept by the latent analysis): a kernel density estimate around them. A
+posterior alone is narrow (on drum kits its spread is a few percent of the distance to
+the next sound), so a draw from it would decode to a near copy of one recording; the
+kernel is therefore at least `BANDWIDTH` of the collection's spread wide in every
+dimension, about half the way to a neighbouring sound. The sliders displace every draw
+along their PCA directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from distill.controls.analysis import LatentAnalysis
+
+BANDWIDTH = 0.3  # the narrowest kernel, in units of the collection's per-dimension latent spread
+WALK_CORRELATION = 0.85  # how much each chunk's noise keeps of the previous chunk's
+WALK_SPREAD = 0.35  # legacy walk: stationary size, in units of the collection's latent spread
+HOLD_CHUNKS = 4  # a texture drifts to a new anchor every this many chunks ...
+NEIGHBOURS = 8  # ... chosen among the previous anchor's nearest neighbours
+
+
+def one_shot_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
+    """`[count, latent_dim]` independent draws, each near one of the collection's sounds."""
+    g = torch.Generator().manual_seed(seed)
+    anchors, widths = analysis.anchors, _kernel_widths(analysis)
+    picked = torch.randint(0, anchors.shape[0], (count,), generator=g)
+    noise = torch.randn(count, anchors.shape[1], generator=g)
+    return anchors[picked] + widths[picked] * noise + analysis.offset(sliders)
+
+
+def texture_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
+    """`[count, latent_dim]` for consecutive chunks of a texture, seeded.
+
+    The path glides linearly from anchor to anchor, each a near neighbour of the last, so
+    the sound evolves through regions of the collection instead of jumping across it;
+    posterior noise correlated from chunk to chunk keeps it alive. Models from before
+    anchors were kept wander around the slider point instead (`legacy_walk`).
+    """
+    if analysis.anchors is None:
+        return legacy_walk(analysis, sliders, count, seed)
+    g = torch.Generator().manual_seed(seed)
+    anchors, scales = analysis.anchors, _kernel_widths(analysis)
+    keys = [int(torch.randint(0, anchors.shape[0], (1,), generator=g))]
+    distances = torch.cdist(anchors, anchors)
+    distances.fill_diagonal_(float("inf"))
+    while (len(keys) - 1) * HOLD_CHUNKS < count:
+        near = distances[keys[-1]].topk(min(NEIGHBOURS, anchors.shape[0] - 1), largest=False).indices
+        keys.append(int(near[torch.randint(0, near.numel(), (1,), generator=g)]) if near.numel() else keys[-1])
+    position = torch.arange(count, dtype=torch.float) / HOLD_CHUNKS
+    left, share = position.long(), (position - position.floor())[:, None]
+    index = torch.tensor(keys)
+    means = (1 - share) * anchors[index[left]] + share * anchors[index[left + 1]]
+    spreads = (1 - share) * scales[index[left]] + share * scales[index[left + 1]]
+    return means + spreads * _correlated_noise(count, anchors.shape[1], g) + analysis.offset(sliders)
+
+
+def legacy_walk(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
+    """`count` latents wandering around the slider point (models without anchors)."""
+    g = torch.Generator().manual_seed(seed)
+    spread = torch.tensor(analysis.spread or [1.0] * len(analysis.mean))
+    return analysis.to_latent(sliders) + WALK_SPREAD * spread * _correlated_noise(count, spread.numel(), g)
+
+
+def _kernel_widths(analysis: LatentAnalysis) -> torch.Tensor:
+    """Per-anchor kernel widths `[N, latent_dim]`: the posterior's, or the floor where that is wider."""
+    floor = BANDWIDTH * torch.tensor(analysis.spread, dtype=analysis.anchor_scales.dtype)
+    return torch.maximum(analysis.anchor_scales, floor)
+
+
+def _correlated_noise(count: int, dim: int, g: torch.Generator) -> torch.Tensor:
+    """`[count, dim]` unit-variance noise, each row correlated with the last (an AR(1) walk)."""
+    innovation = (1 - WALK_CORRELATION**2) ** 0.5
+    state = torch.randn(dim, generator=g)
+    rows = []
+    for _ in range(count):
+        rows.append(state)
+        state = WALK_CORRELATION * state + innovation * torch.randn(dim, generator=g)
+    return torch.stack(rows)
