@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def test_hifigan_requested_for_a_model_without_one(run_cli, trained):
     )
 
 
-def test_train_vocoder_stores_a_verdict_that_model_info_shows_and_auto_obeys(run_cli, trained, tmp_path):
+def test_train_vocoder_stores_a_verdict_that_model_info_shows_and_auto_obeys(run_cli, trained, audio_dir, tmp_path):
     result = run_cli(
         "train-vocoder", "--model", trained, "--max-steps", "2", "--batch-size", "1", "--discriminator-width", "16"
     )
@@ -197,6 +198,14 @@ def test_train_vocoder_stores_a_verdict_that_model_info_shows_and_auto_obeys(run
     assert again.code == 0, again.stderr
     assert again.json()["recordings"] == info["vocoder_evaluation"]["recordings"] and again.json()["held_out"]
     assert run_cli("model", "info", trained, "--json").json()["vocoder_evaluation"] == again.json()
+    moved = shutil.copytree(audio_dir, tmp_path / "moved")
+    elsewhere = run_cli("vocoders", "evaluate", "--model", trained, "--data", str(moved), "--json")
+    assert elsewhere.code == 0, elsewhere.stderr
+    assert elsewhere.json()["recordings"] == again.json()["recordings"]
+    (tmp_path / "empty").mkdir()
+    _one_sentence_error(
+        run_cli("vocoders", "evaluate", "--model", trained, "--data", str(tmp_path / "empty")), "no longer in"
+    )
 
 
 def test_train_vocoder_on_two_processes_under_torchrun(run_cli, trained):
