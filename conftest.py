@@ -93,3 +93,24 @@ def _injected(folder: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(fileio, "_new_temp", failing)
     return folder
+
+
+def _device_params() -> list:
+    """cpu, cuda and mps, each skipped where this machine lacks it."""
+    import torch
+
+    present = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
+    }
+    return [
+        pytest.param(name, marks=pytest.mark.skipif(not ok, reason=f"no {name} device here"), id=name)
+        for name, ok in present.items()
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking a `device` argument runs once per device kind, skipped for those absent."""
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", _device_params())

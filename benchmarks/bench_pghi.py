@@ -22,8 +22,8 @@ from distill_vocoder_pghi import PGHIVocoder
 from rich.console import Console
 from rich.table import Table
 
-from distill.audio.compare import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.io import load_audio, write_audio
+from distill.audio.metrics import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files
 from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,15 +180,50 @@ def test_hifigan_requested_for_a_model_without_one(run_cli, trained):
     )
 
 
-def test_train_vocoder_bundles_weights_that_auto_then_picks(run_cli, trained, tmp_path):
+def test_train_vocoder_stores_a_verdict_that_model_info_shows_and_auto_obeys(run_cli, trained, audio_dir, tmp_path):
     result = run_cli(
         "train-vocoder", "--model", trained, "--max-steps", "2", "--batch-size", "1", "--discriminator-width", "16"
     )
     assert result.code == 0, result.stderr
-    assert run_cli("model", "info", trained, "--json").json()["vocoder"] == "hifigan"
+    assert "Its own HiFi-GAN loses to Griffin-Lim" in " ".join(result.stdout.split())
+    info = run_cli("model", "info", trained, "--json").json()
+    assert info["vocoder"] == "hifigan" and info["vocoder_evaluation"]["beats_baseline"] is False
+    assert info["vocoder_evaluation"]["training_steps"] == 2 and info["vocoder_verdict"].startswith("Its own HiFi-GAN")
+    assert "loses to Griffin-Lim" in run_cli("model", "info", trained).stdout
     assert run_cli("model", "list", "--json").json()[0]["vocoder"] == "hifigan"
     generated = run_cli("generate", trained, "-d", "0.5", "--output-dir", str(tmp_path), "--json")
-    assert generated.json()["files"][0]["vocoder"] == "hifigan"
+    assert generated.json()["files"][0]["vocoder"] == "griffinlim"
+    assert "not its own 'hifigan': its own HiFi-GAN loses to Griffin-Lim" in generated.stderr
+    forced = run_cli("generate", trained, "-d", "0.5", "--vocoder", "hifigan", "--output-dir", str(tmp_path), "--json")
+    assert forced.json()["files"][0]["vocoder"] == "hifigan"
+    again = run_cli("vocoders", "evaluate", "--model", trained, "--json")
+    assert again.code == 0, again.stderr
+    assert again.json()["recordings"] == info["vocoder_evaluation"]["recordings"] and again.json()["held_out"]
+    assert run_cli("model", "info", trained, "--json").json()["vocoder_evaluation"] == again.json()
+    moved = shutil.copytree(audio_dir, tmp_path / "moved")
+    elsewhere = run_cli("vocoders", "evaluate", "--model", trained, "--data", str(moved), "--json")
+    assert elsewhere.code == 0, elsewhere.stderr
+    assert elsewhere.json()["recordings"] == again.json()["recordings"]
+    (tmp_path / "empty").mkdir()
+    _one_sentence_error(
+        run_cli("vocoders", "evaluate", "--model", trained, "--data", str(tmp_path / "empty")), "no longer in"
+    )
+
+
+def test_train_vocoder_on_two_processes_under_torchrun(run_cli, trained):
+    """`--nproc-per-node 2` starts torchrun (gloo on the CPU); rank 0 stores the vocoder and its verdict."""
+    command = [sys.executable, "-m", "distill.cli.app", "train-vocoder", "--model", trained, "--nproc-per-node", "2"]
+    small = ["--max-steps", "2", "--batch-size", "2", "--segment-frames", "8", "--warmup-steps", "1"]
+    done = subprocess.run(
+        [*command, *small, "--discriminator-width", "16"],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "loses to Griffin-Lim" in " ".join(done.stdout.split())
+    assert run_cli("model", "info", trained, "--json").json()["vocoder_evaluation"]["training_steps"] == 2
 
 
 def test_train_vocoder_bad_input(run_cli, trained, tmp_path):
@@ -202,6 +238,12 @@ def test_train_vocoder_bad_input(run_cli, trained, tmp_path):
         run_cli("train-vocoder", "--model", trained, "--vocoder", "griffinlim", "--max-steps", "1"),
         "cannot be trained per model",
     )
+    _one_sentence_error(
+        run_cli("train-vocoder", "--model", trained, "--batch-size", "3", "--nproc-per-node", "2"),
+        "does not split evenly over 2 processes",
+    )
+    _one_sentence_error(run_cli("train-vocoder", "--model", trained, "--recipe", "slow"), "Unknown training recipe")
+    _one_sentence_error(run_cli("vocoders", "evaluate", "--model", trained), "has no vocoder of its own")
 
 
 def test_kill_stops_training_like_ctrl_c_and_keeps_the_checkpoint(audio_dir):

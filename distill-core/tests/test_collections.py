@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from distill.audio.compare import compare_to_original
 from distill.audio.io import write_audio
+from distill.audio.metrics import compare_to_original
 from distill.data.collections import import_files
 from distill.data.validation import load_collection
 from distill.errors import DistillError

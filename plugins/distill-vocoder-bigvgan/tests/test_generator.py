@@ -54,3 +54,14 @@ def test_chunked_vocoding_matches_one_pass(checkpoint_dir):
         chunked = vocode_in_chunks(generator, mel, chunk=40, crossfade=4)
     assert chunked.shape == whole.shape
     assert (chunked - whole).abs().max() < 1e-4
+
+
+def test_vocoder_renders_on_each_device(checkpoint_dir, device):
+    from distill.vocoders import SpectrogramConfig, waveform_to_mel
+    from distill_vocoder_bigvgan.vocoder import BigVGANVocoder
+
+    config = SpectrogramConfig()
+    vocoder = BigVGANVocoder(load_generator(checkpoint_dir), config).to(device)
+    wav = torch.sin(torch.arange(9600) / 9.0)[None] * 0.3
+    out = vocoder.mel_to_waveform(waveform_to_mel(wav.to(device), config), num_samples=9600)
+    assert out.device.type == device and out.shape == (1, 9600) and torch.isfinite(out).all()

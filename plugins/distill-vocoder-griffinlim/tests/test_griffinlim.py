@@ -56,3 +56,11 @@ def test_long_inputs_are_vocoded_in_chunks_that_match_one_pass(monkeypatch):
     chunked = vocoder.mel_to_waveform(mel)
     assert chunked.shape == whole.shape
     assert (chunked - whole).norm() / whole.norm() < 1e-2
+
+
+def test_renders_on_each_device(device):
+    config = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=64)
+    wav = _tone(0.3, config.sample_rate)
+    vocoder = GriffinLimVocoder(config).to(device)
+    out = vocoder.mel_to_waveform(waveform_to_mel(wav.to(device), config), num_samples=wav.shape[-1])
+    assert out.device.type == device and out.shape == wav.shape and torch.isfinite(out).all()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import errno
+import json
 import logging
+import math
 from pathlib import Path
 
 import pytest
@@ -13,11 +16,17 @@ from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
 from distill.models.format import DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
-from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
+from distill.vocoders import (
+    SpectrogramConfig,
+    TrainingCancelled,
+    rank_vocoders,
+    select_vocoder,
+    waveform_to_mel,
+)
+from distill.vocoders.evaluation import summarise, verdict_summary
 from distill.vocoders.training import model_training_audio, train_model_vocoder
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
 from distill_vocoder_hifigan.losses import mel_loss
-from distill_vocoder_hifigan.training import TrainingCancelled
 
 SPECTROGRAM = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)
 TINY = {"upsample_initial_channel": 32, "discriminator_width": 16, "periods": [2, 3], "scales": 2}
@@ -46,6 +55,7 @@ def _options(tmp_path: Path, **extra) -> dict:
         "batch_size": 2,
         "segment_frames": 8,
         "learning_rate": 2e-3,
+        "warmup_steps": 3,
         "model_overrides": TINY,
         "checkpoint_every": 5,
         "preview_every": 1000,
@@ -81,21 +91,45 @@ def _mel_error(vocoder, clip: torch.Tensor) -> float:
 
 def test_training_lowers_the_mel_loss_and_bundles_into_the_model_file(model, tmp_path):
     dataset = model_training_audio(model)
-    clip = dataset[0]
+    clip = dataset[1]  # a training recording: the first in path order is held out
     untrained = train_model_vocoder(model, "hifigan", dataset, _options(tmp_path / "zero", max_steps=1))
     before = _mel_error(select_vocoder("hifigan", untrained, torch.device("cpu")), clip)
     events = []
-    train_model_vocoder(model, "hifigan", dataset, _options(tmp_path, max_steps=60), progress=events.append)
+    options = _options(tmp_path, max_steps=60, warmup_steps=30)
+    train_model_vocoder(model, "hifigan", dataset, options, progress=events.append)
     assert [e.completed for e in events] == list(range(1, 61))
-    assert {"generator", "discriminator", "mel"} <= events[-1].metrics.keys()
+    assert {"generator", "mel", "stft"} == events[0].metrics.keys() - {"steps/s"}  # spectral warm-up
+    assert {"generator", "discriminator", "mel", "stft"} <= events[-1].metrics.keys()  # adversarial
     assert (tmp_path / "run" / "previews" / "original.wav").is_file()
     reloaded = load_model(tmp_path / "kit.distill")
     assert reloaded.vocoder_type == "hifigan" and reloaded.vocoder_state_dict is not None
-    vocoder = select_vocoder("auto", reloaded, torch.device("cpu"))
-    assert vocoder.name == "hifigan"
+    vocoder = select_vocoder("hifigan", reloaded, torch.device("cpu"))
     assert _mel_error(vocoder, clip) < 0.9 * before  # 60 tiny steps: a clear, deterministic drop
     audio = vocoder.mel_to_waveform(torch.rand(1, 40, 20), num_samples=2500)
     assert audio.shape == (1, 2500) and torch.isfinite(audio).all()
+
+
+def test_training_holds_a_tenth_out_and_ends_with_a_verdict_on_it(model, tmp_path):
+    """The real evaluation, on a tiny config: held-out recordings, both vocoders, every documented key."""
+    train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=2))
+    verdict = load_model(tmp_path / "kit.distill").vocoder_evaluation
+    assert verdict["recordings"] == sorted(model.metadata["dataset"]["files"])[:1] and verdict["held_out"] is True
+    assert set(verdict) >= {
+        "version", "vocoder", "baseline", "beats_baseline", "summary", "metric", "stft_windows", "recordings",
+        "held_out", "audio_seconds", "results", "skipped", "training_steps", "device", "evaluated_at",
+    }  # fmt: skip
+    assert verdict["stft_windows"] == [128, 256, 512, 1024, 2048] and verdict["training_steps"] == 2
+    assert set(verdict["results"]) == {"hifigan", "griffinlim"} and "bigvgan" in verdict["skipped"]
+    for row in verdict["results"].values():
+        assert row.keys() == {"multires_stft_distance", "snr_db", "level_difference_db", "real_time_factor"}
+        assert all(math.isfinite(v) for v in row.values()) and row["real_time_factor"] > 0
+    # two steps of training: far from Griffin-Lim, and the verdict says so
+    assert (
+        verdict["results"]["hifigan"]["multires_stft_distance"]
+        > verdict["results"]["griffinlim"]["multires_stft_distance"]
+    )
+    assert verdict["beats_baseline"] is False and "loses to Griffin-Lim" in verdict["summary"]
+    json.dumps(verdict)  # plain data, for the UI and `model info --json`
 
 
 def test_failed_bundle_write_keeps_the_previous_model_file(model, tmp_path, monkeypatch):
@@ -114,12 +148,12 @@ def test_failed_bundle_write_keeps_the_previous_model_file(model, tmp_path, monk
     assert (tmp_path / "kit.distill").read_bytes() == before
 
 
-def test_cancel_keeps_a_checkpoint_and_resume_finishes(model, tmp_path):
+def test_cancel_keeps_a_checkpoint_stores_the_vocoder_so_far_with_its_verdict_and_resume_finishes(model, tmp_path):
     def cancel_at_step_seven(event):
         if event.completed == 7:
             raise KeyboardInterrupt
 
-    with pytest.raises(TrainingCancelled, match="--resume"):
+    with pytest.raises(TrainingCancelled, match=r"--resume.*stored in the model: its own HiFi-GAN loses"):
         train_model_vocoder(
             model,
             "hifigan",
@@ -129,6 +163,8 @@ def test_cancel_keeps_a_checkpoint_and_resume_finishes(model, tmp_path):
         )
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert checkpoint["step"] == 7
+    stored = load_model(tmp_path / "kit.distill")
+    assert stored.vocoder_type == "hifigan" and stored.vocoder_evaluation["training_steps"] == 7
     steps = []
     train_model_vocoder(
         model,
@@ -138,6 +174,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_finishes(model, tmp_path):
         progress=lambda e: steps.append(e.completed),
     )
     assert steps == [8, 9, 10]
+    assert load_model(tmp_path / "kit.distill").vocoder_evaluation["training_steps"] == 10
 
 
 def test_stop_button_keeps_a_checkpoint_at_the_step_it_was_pressed(model, tmp_path):
@@ -184,12 +221,72 @@ def test_auto_skips_hifigan_for_a_model_without_one(model, caplog):
 def test_a_bundle_trained_for_log1p_input_is_refused_not_decoded_wrongly(model, tmp_path, caplog):
     bundled = train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
     assert bundled.vocoder_config["input_scale"] == "log-magnitude"
-    del bundled.vocoder_config["input_scale"]  # as written before the generator took log-magnitude mels
+    del bundled.vocoder_config["input_scale"]  # as written before the generator took log-magnitude mels,
+    bundled.vocoder_evaluation = None  # and before verdicts existed
     with caplog.at_level(logging.WARNING, logger="distill"):
         assert select_vocoder("auto", bundled, torch.device("cpu")).name != "hifigan"
     assert "expects log1p mels" in caplog.text
     with pytest.raises(DistillError, match=r"older Distill .* train it again with `distill train-vocoder --model kit`"):
         select_vocoder("hifigan", bundled, torch.device("cpu"))
+
+
+@pytest.fixture
+def bundled(model, tmp_path) -> DistillModel:
+    """The model with a one-step HiFi-GAN and the real verdict on it."""
+    return train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
+
+
+def _judged(model: DistillModel, hifigan_distance: float) -> DistillModel:
+    """`model` with its verdict's HiFi-GAN distance set to `hifigan_distance`, as if it had measured so."""
+    verdict = copy.deepcopy(model.vocoder_evaluation)
+    verdict["results"]["hifigan"]["multires_stft_distance"] = hifigan_distance
+    verdict["beats_baseline"] = hifigan_distance < verdict["results"]["griffinlim"]["multires_stft_distance"]
+    verdict["summary"] = summarise(verdict)
+    model.vocoder_evaluation = verdict
+    save_model(model, model.path)
+    return load_model(model.path)
+
+
+def _griffinlim_distance(model: DistillModel) -> float:
+    return model.vocoder_evaluation["results"]["griffinlim"]["multires_stft_distance"]
+
+
+def test_auto_ranks_an_own_vocoder_that_loses_to_griffinlim_below_it(bundled, caplog):
+    losing = _judged(bundled, _griffinlim_distance(bundled) + 0.01)
+    ranking = rank_vocoders(losing)
+    assert ranking.index("griffinlim") < ranking.index("hifigan")
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", losing, torch.device("cpu")).name == "griffinlim"
+    assert "is rendered with 'griffinlim', not its own 'hifigan': its own HiFi-GAN loses to Griffin-Lim" in caplog.text
+    assert select_vocoder("hifigan", losing, torch.device("cpu")).name == "hifigan"  # still there by name
+
+
+def test_auto_ranks_an_own_vocoder_that_beats_griffinlim_first(bundled, caplog):
+    winning = _judged(bundled, _griffinlim_distance(bundled) - 0.01)
+    assert rank_vocoders(winning)[0] == "hifigan"
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", winning, torch.device("cpu")).name == "hifigan"
+    assert "hifigan" not in caplog.text
+    assert "beats Griffin-Lim" in verdict_summary(winning) and "auto uses it first" in verdict_summary(winning)
+
+
+def test_an_own_vocoder_without_a_verdict_is_judged_on_first_use(bundled):
+    bundled.vocoder_evaluation = None  # a file from before verdicts
+    save_model(bundled, bundled.path)
+    select_vocoder("auto", load_model(bundled.path), torch.device("cpu"))
+    verdict = load_model(bundled.path).vocoder_evaluation
+    assert set(verdict["results"]) == {"hifigan", "griffinlim"}  # BigVGAN costs minutes on a CPU: not on first use
+    assert verdict["held_out"] is False and "recording it trained on" in verdict["summary"]
+
+
+def test_an_own_vocoder_without_a_verdict_or_its_recordings_is_unproven(bundled, tmp_path, caplog):
+    bundled.vocoder_evaluation = None
+    bundled.metadata["dataset"]["root"] = str(tmp_path / "moved away")
+    assert rank_vocoders(bundled)[-1] == "hifigan"
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", bundled, torch.device("cpu")).name == "griffinlim"
+    assert "its own HiFi-GAN has no held-out verdict yet" in caplog.text
+    assert bundled.vocoder_evaluation is None
 
 
 def test_moved_recordings_need_data_option(model, tmp_path):
@@ -211,3 +308,14 @@ def test_long_mels_are_vocoded_in_chunks_that_match_one_pass(monkeypatch):
     chunked = vocoder_module.HiFiGANVocoder(generator, SPECTROGRAM).mel_to_waveform(mel)
     assert chunked.shape == whole.shape
     assert (chunked - whole).abs().max() < 1e-5
+
+
+def test_training_and_rendering_on_each_device(model, tmp_path, device):
+    """A few steps through both phases on `device`; the stored vocoder then renders there."""
+    bundled = train_model_vocoder(
+        model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=4, device=device)
+    )
+    assert bundled.vocoder_evaluation["device"].startswith(device)
+    vocoder = select_vocoder("hifigan", bundled, torch.device(device))
+    out = vocoder.mel_to_waveform(torch.rand(1, 40, 12, device=device), num_samples=1500)
+    assert out.device.type == device and out.shape == (1, 1500) and torch.isfinite(out).all()

@@ -20,6 +20,7 @@ from distill.cli import (  # noqa: F401  (each module registers its commands)
     vocode,
     vocoders,
 )
+from distill.cli.launch import worker_exit
 from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.errors import DistillError
@@ -49,8 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input exits non-zero with one clear sentence, never a traceback.
 
     Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1); an I/O error
-    no command foresaw is still one sentence (exit 1).
+    no command foresaw is still one sentence (exit 1). A worker of a `--nproc-per-node`
+    run hands its exit code to the launching process instead.
     """
+    return worker_exit(_run(argv))
+
+
+def _run(argv: list[str] | None) -> int:
     _print_any_file_name()
     try:
         with _terminate_like_ctrl_c():

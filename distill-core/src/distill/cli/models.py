@@ -11,6 +11,7 @@ from rich.table import Table
 from distill.cli.common import JSON_OPTION
 from distill.cli.output import plain, print_json, stdout_console
 from distill.cli.root import app
+from distill.cli.verdict import print_verdict
 from distill.data.segmenting import ONE_SHOT
 from distill.errors import DistillError
 from distill.library.catalog import (
@@ -57,6 +58,8 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
     console = stdout_console()
     console.print(f"[bold]{escape(model.name)}[/]  id {model.id}\n{escape(str(model.path))}")
     console.print(f"own vocoder: {info['vocoder'] or 'none (auto picks a universal one)'}", markup=False)
+    if info["vocoder_verdict"]:
+        print_verdict(model, console)
     console.print(f"generates: {info['mode']}s" if info["mode"] == ONE_SHOT else "generates: textures", markup=False)
     console.print(f"health: {health_sentence(info['health'])}", markup=False)
     for s in info["sliders"]:

@@ -1,4 +1,4 @@
-"""`distill train-vocoder`: learn a model's own vocoder from its own recordings."""
+"""`distill train-vocoder`: learn a model's own vocoder from its own recordings, then judge it."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from distill.cli.common import device_of
+from distill.cli.launch import NPROC_OPTION, launch_workers
 from distill.cli.output import stderr
 from distill.cli.root import app
+from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
 from distill.library.catalog import resolve_model
 from distill.vocoders.training import (
+    STOP_FILE,
     check_trainable,
     initial_weights,
+    is_main_process,
     model_training_audio,
     train_model_vocoder,
     training_config,
     vocoder_run_dir,
 )
 from distill.vocoders.types import Progress as ProgressEvent
+from distill.vocoders.types import TrainingCancelled
 
 
 @app.command("train-vocoder")
@@ -30,18 +35,26 @@ def train_vocoder(
     vocoder: str = typer.Option("hifigan", "--vocoder", help="A vocoder plugin that can learn per model."),
     epochs: int | None = typer.Option(None, "--epochs", min=1, help="Passes over the model's audio."),
     max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="Optimizer steps (instead of --epochs)."),
-    batch_size: int = typer.Option(4, "--batch-size", min=1),
-    learning_rate: float = typer.Option(2e-4, "--learning-rate"),
+    recipe: str | None = typer.Option(None, "--recipe", help="Training recipe (hifigan: fast, paper)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="Global batch (recipe's by default)."),
+    learning_rate: float | None = typer.Option(None, "--learning-rate", help="Recipe's by default."),
+    segment_frames: int | None = typer.Option(None, "--segment-frames", min=1, help="Mel frames per example."),
+    warmup_steps: int | None = typer.Option(
+        None, "--warmup-steps", min=0, help="Generator-only steps before the discriminators join."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
     init_from: str | None = typer.Option(
         None, "--init-from", help="Warm start: a model with a vocoder, or a checkpoint."
     ),
     data: Path | None = typer.Option(None, "--data", help="Where the model's recordings are now, if they moved."),
-    discriminator_width: int = typer.Option(
-        1, "--discriminator-width", help="Divide discriminator channels (CPU runs)."
+    discriminator_width: int | None = typer.Option(
+        None, "--discriminator-width", min=1, help="Divide discriminator channels (recipe's by default)."
+    ),
+    nproc_per_node: int = typer.Option(
+        1, NPROC_OPTION, min=1, help="Data-parallel processes (torch.distributed: NCCL on CUDA, gloo on CPU)."
     ),
 ) -> None:
-    """Train a model's own vocoder; the weights are stored in the model file."""
+    """Train a model's own vocoder on its recordings minus a held-out tenth, judge it on those, store both."""
     if epochs is not None and max_steps is not None:
         raise DistillError("Give either --epochs or --max-steps, not both.")
     if not 0 < learning_rate < 1:
@@ -50,21 +63,34 @@ def train_vocoder(
     model = resolve_model(model_ref)
     dataset = model_training_audio(model, data)
     run_dir = vocoder_run_dir(model)
+    if nproc_per_node > 1:
+        if batch_size is not None and batch_size % nproc_per_node:
+            raise DistillError(
+                f"A batch of {batch_size} does not split evenly over {nproc_per_node} processes; "
+                f"choose a --batch-size that is a multiple of {nproc_per_node}."
+            )
+        code = launch_workers(nproc_per_node, run_dir / STOP_FILE)
+        if code:
+            raise typer.Exit(code)
+        return
     config = training_config(
         model,
         epochs=epochs,
         max_steps=max_steps,
+        recipe=recipe,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        segment_frames=segment_frames,
+        warmup_steps=warmup_steps,
         resume=resume,
         init_from=initial_weights(init_from, vocoder) if init_from else None,
         device=str(device_of(ctx)),
         discriminator_width=discriminator_width,
     )
-    stderr.print(
-        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings; run folder {run_dir}",
-        highlight=False,
-        markup=False,
+    main = is_main_process()
+    header = (
+        f"Training '{vocoder}' for '{model.name}' on {len(dataset)} recordings (a tenth held out to judge it); "
+        f"run folder {run_dir}"
     )
     columns = (
         TextColumn("[bold]vocoder"),
@@ -74,12 +100,21 @@ def train_vocoder(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, transient=True) as bars:
+    with Progress(*columns, console=stderr, transient=True, disable=not main) as bars:
         task = bars.add_task("train", total=None, losses="")
 
         def show(event: ProgressEvent) -> None:
+            if bars.tasks[0].total is None:  # the first report: the run is under way, its options were sound
+                bars.console.print(header, highlight=False, markup=False)
             losses = "  ".join(f"{k} {v:.3f}" for k, v in event.metrics.items())
             bars.update(task, completed=event.completed, total=event.total, losses=losses)
 
-        model = train_model_vocoder(model, vocoder, dataset, config, show)
-    typer.echo(f"Stored the trained {vocoder} vocoder in {model.path}; `--vocoder auto` now uses it.")
+        try:
+            model = train_model_vocoder(model, vocoder, dataset, config, show)
+        except TrainingCancelled as cancelled:
+            if main and cancelled.state is not None:  # the vocoder so far was stored and judged
+                print_verdict(model)
+            raise
+    if main:
+        print_verdict(model)
+        typer.echo(f"Stored the trained {vocoder} vocoder and its verdict in {model.path}.")

@@ -1,16 +1,20 @@
-"""`distill vocoders list|install|uninstall`: what is installed, how `auto` ranks it, what is
-broken and why; adding and removing plugins in Distill's own environment."""
+"""`distill vocoders list|evaluate|install|uninstall`: what is installed, how `auto` ranks
+it, what is broken and why; a model's vocoder verdict; adding and removing plugins."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION, device_of
-from distill.cli.output import plain, print_json, stderr, stdout_console
+from distill.cli.output import plain, print_json, rich_progress, stderr, stdout_console
 from distill.cli.root import app
+from distill.cli.verdict import print_verdict
 from distill.library.catalog import resolve_model
+from distill.vocoders.evaluation import evaluate_model_vocoder
 from distill.vocoders.installer import distribution_of, is_first_party, run_installer
 from distill.vocoders.registry import get_registry
 from distill.vocoders.survey import VocoderStatus, survey_vocoders
@@ -92,3 +96,21 @@ def uninstall_vocoder(
         stderr.print(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow", highlight=False)
     run_installer("uninstall", [distribution])
     stderr.print(f"Uninstalled {distribution} (vocoder '{name}').", highlight=False)
+
+
+@vocoders_app.command("evaluate")
+def evaluate_vocoder(
+    ctx: typer.Context,
+    model_ref: str = typer.Option(..., "--model", help="Model name, id or path."),
+    data: Path | None = typer.Option(None, "--data", help="Where the model's recordings are now, if they moved."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Judge a model's own vocoder again on its held-out recordings against Griffin-Lim (and BigVGAN when
+    its weights are here), and store the verdict that `auto` obeys."""
+    model = resolve_model(model_ref)
+    with rich_progress() as progress:
+        verdict = evaluate_model_vocoder(model, data, device_of(ctx), progress=progress)
+    if json_output:
+        print_json(verdict)
+        return
+    print_verdict(model)

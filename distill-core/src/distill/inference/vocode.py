@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from distill.audio.compare import compare_to_original
 from distill.audio.export import FORMATS, OUTPUT_RATES, ExportSettings
+from distill.audio.metrics import compare_to_original
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
@@ -34,7 +34,7 @@ def vocode_file(
     """Resynthesise `audio_file` into `output` (its suffix picks the format); returns the sidecar's record.
 
     The record names the vocoder used and the ones auto-selection skipped, the render time
-    and, with `compare`, the distances from the original (see `distill.audio.compare`).
+    and, with `compare`, the distances from the original (see `distill.audio.metrics`).
     """
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:

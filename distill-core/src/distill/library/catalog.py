@@ -12,6 +12,7 @@ from distill.fileio import file_identity, file_lock, visible_files
 from distill.models.diagnostics import model_health
 from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.paths import models_dir
+from distill.vocoders.evaluation import verdict_summary
 
 
 @dataclass
@@ -55,6 +56,8 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
         "health": model_health(model),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
+        "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,
+        "vocoder_verdict": verdict_summary(model),
     }
 
 

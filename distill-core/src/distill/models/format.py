@@ -44,6 +44,7 @@ class DistillModel:
     vocoder_type: str | None = None
     vocoder_config: dict[str, Any] | None = None
     vocoder_state_dict: dict[str, torch.Tensor] | None = None
+    vocoder_evaluation: dict[str, Any] | None = None  # held-out verdict (distill.vocoders.evaluation)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     path: Path | None = None  # where it was loaded from or saved to; not stored
     identity: FileIdentity | None = field(default=None, repr=False, compare=False)  # of `path` as read; not stored
@@ -64,6 +65,7 @@ class DistillModel:
             "vocoder_type": self.vocoder_type,
             "vocoder_config": self.vocoder_config,
             "vocoder_state_dict": self.vocoder_state_dict,
+            "vocoder_evaluation": self.vocoder_evaluation,
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class DistillModel:
             vocoder_type=payload.get("vocoder_type"),
             vocoder_config=payload.get("vocoder_config"),
             vocoder_state_dict=payload.get("vocoder_state_dict"),
+            vocoder_evaluation=payload.get("vocoder_evaluation"),
             path=path,
         )
 

@@ -5,6 +5,7 @@ found through the `distill.vocoders` entry-point group.
 """
 
 from distill.audio.io import write_audio
+from distill.audio.metrics import STFT_WINDOWS, multires_stft_distance, multires_stft_log_distance
 from distill.audio.resampling import resample
 from distill.audio.spectrogram import (
     SpectrogramConfig,
@@ -17,6 +18,7 @@ from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
 from distill.vocoders.chunked import Chunk, context_chunks, vocode_with_context
+from distill.vocoders.evaluation import own_vocoder_proven
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
 from distill.vocoders.selector import AUTO, rank_vocoders, select_vocoder
@@ -38,6 +40,7 @@ from distill.vocoders.types import (
 __all__ = [
     "AUTO",
     "ENTRY_POINT_GROUP",
+    "STFT_WINDOWS",
     "Chunk",
     "DistillError",
     "GeneratorVocoder",
@@ -62,6 +65,9 @@ __all__ = [
     "mel_to_linear_power",
     "mel_to_power",
     "model_spectrogram_config",
+    "multires_stft_distance",
+    "multires_stft_log_distance",
+    "own_vocoder_proven",
     "pad_short_mel",
     "rank_vocoders",
     "resample",

@@ -14,6 +14,7 @@ import torch
 
 from distill.errors import DistillError
 from distill.vocoders.checked import CheckedVocoder, NoVocoderLoaded
+from distill.vocoders.evaluation import ensure_verdict, passed_over_note
 from distill.vocoders.registry import PluginFailure, VocoderRegistry, call_plugin, get_registry
 from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable, model_spectrogram_config
 
@@ -106,9 +107,9 @@ def choose_vocoder(
     """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
-    ranking (at load time or, if a vocoder fails while rendering, then), and returns those
-    reasons as data so a front end can show them beside the result; an explicit name never
-    falls back.
+    ranking (at load time or, if a vocoder fails while rendering, then) and when it passes
+    over the model's own vocoder (its held-out verdict says why), and returns those reasons
+    as data so a front end can show them beside the result; an explicit name never falls back.
     """
     registry = registry or get_registry()
     config = model_spectrogram_config(model)
@@ -120,6 +121,7 @@ def choose_vocoder(
         vocoder = CheckedVocoder([requested], load, config, device, progress, fallback=False)
         return Selection(vocoder, vocoder.skipped)
     warn_about_broken(registry)
+    ensure_verdict(model, device, registry)
     ranking = rank_vocoders(model, registry)
     own_skipped: list[dict[str, str]] = []
     own_problem = _own_vocoder_unusable(model, ranking, registry)
@@ -133,7 +135,12 @@ def choose_vocoder(
         reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in own_skipped + exc.skipped)
         detail = f" ({reasons})" if reasons else ""
         raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.") from None
-    return Selection(vocoder, own_skipped + vocoder.skipped)
+    note = passed_over_note(model, vocoder.name)
+    if note:
+        log.warning("%s", note)
+        own_skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": note})
+    vocoder.skipped[:0] = own_skipped  # the same list, so a fallback while rendering lands in it too
+    return Selection(vocoder, vocoder.skipped)
 
 
 def select_vocoder(

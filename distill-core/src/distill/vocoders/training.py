@@ -3,6 +3,8 @@ bundle the result into the model file atomically."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,9 @@ from distill.fileio import file_identity
 from distill.library.catalog import model_lock, resolve_model
 from distill.models.format import DistillModel, load_model, save_model
 from distill.paths import data_dir
+from distill.vocoders.evaluation import evaluate_vocoders, split_held_out
 from distill.vocoders.registry import PluginFailure, VocoderRegistry, describe_error, get_registry
-from distill.vocoders.types import ProgressCallback, ShouldStop, TrainingAudio, VocoderState
+from distill.vocoders.types import ProgressCallback, ShouldStop, TrainingAudio, TrainingCancelled, VocoderState
 
 
 def vocoder_run_dir(model: DistillModel) -> Path:
@@ -22,6 +25,7 @@ def vocoder_run_dir(model: DistillModel) -> Path:
 
 
 DEFAULT_STEPS = 2000
+STOP_FILE = "stop"
 
 
 def training_config(
@@ -29,31 +33,41 @@ def training_config(
     *,
     epochs: int | None = None,
     max_steps: int | None = None,
-    batch_size: int = 4,
-    learning_rate: float = 2e-4,
+    recipe: str | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    segment_frames: int | None = None,
+    warmup_steps: int | None = None,
     resume: bool = False,
     init_from: dict | None = None,
     device: str = "cpu",
-    discriminator_width: int = 1,
+    discriminator_width: int | None = None,
     preview_every: int | None = None,
 ) -> dict[str, Any]:
     """The `config` the `train_vocoder` hook gets, as the CLI and the UI both build it.
 
-    Without `epochs` or `max_steps` the run is `DEFAULT_STEPS` steps long.
+    Without `epochs` or `max_steps` the run is `DEFAULT_STEPS` steps long; options left at
+    None are the plugin's recipe's. `stop_file` in the run folder is how a launcher of
+    several processes asks them all to stop.
     """
     if epochs is not None and max_steps is not None:
         raise DistillError("Give either a number of epochs or of steps, not both.")
+    run_dir = vocoder_run_dir(model)
     return {
-        "run_dir": str(vocoder_run_dir(model)),
+        "run_dir": str(run_dir),
+        "stop_file": str(run_dir / STOP_FILE),
         "epochs": epochs,
         "max_steps": max_steps if (max_steps or epochs) else DEFAULT_STEPS,
+        "recipe": recipe,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "segment_frames": segment_frames,
+        "warmup_steps": warmup_steps,
+        "discriminator_width": discriminator_width,
         "resume": resume,
         "init_from": init_from,
         "device": device,
         "preview_every": preview_every,
-        "model_overrides": {"discriminator_width": discriminator_width},
     }
 
 
@@ -82,11 +96,16 @@ def model_training_audio(model: DistillModel, data: Path | None = None) -> Train
             f"The recordings model '{model.name}' was trained on are no longer in {where}; "
             "point --data at the folder that holds them now."
         )
-    return TrainingAudio(present, model.spectrogram.sample_rate)
+    return TrainingAudio(present, model.spectrogram.sample_rate, root)
 
 
-def bundle_vocoder(model: DistillModel, state: VocoderState, kept_in: Path | None = None) -> DistillModel:
-    """Store the trained vocoder inside the model's own file; a failed write keeps the old file.
+def bundle_vocoder(
+    model: DistillModel,
+    state: VocoderState,
+    evaluation: dict[str, Any] | None = None,
+    kept_in: Path | None = None,
+) -> DistillModel:
+    """Store the trained vocoder (and its verdict) inside the model's own file; a failed write keeps the old file.
 
     Compare-and-swap under the model's lock: if the file is no longer the one `model` was
     read from (retrained, replaced or deleted meanwhile), nothing is written, so a
@@ -104,6 +123,7 @@ def bundle_vocoder(model: DistillModel, state: VocoderState, kept_in: Path | Non
         model.vocoder_type = state.vocoder_type
         model.vocoder_config = state.config
         model.vocoder_state_dict = state.state_dict
+        model.vocoder_evaluation = evaluation
         save_model(model, model.path)
     return model
 
@@ -118,6 +138,11 @@ def check_trainable(name: str, registry: VocoderRegistry | None = None) -> None:
         raise DistillError(f"Vocoder '{name}' cannot be trained per model; only plugins that learn can.")
 
 
+def is_main_process() -> bool:
+    """False in the non-zero ranks of a `torchrun` job: they train but never write the model file."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def train_model_vocoder(
     model: DistillModel,
     name: str,
@@ -127,27 +152,52 @@ def train_model_vocoder(
     registry: VocoderRegistry | None = None,
     should_stop: ShouldStop | None = None,
 ) -> DistillModel:
-    """Train vocoder plugin `name` on `dataset` for `model` and bundle it into the model file."""
+    """Train vocoder plugin `name` on `dataset` minus its held-out recordings, judge it on those, bundle both.
+
+    A cancel that keeps a checkpoint (`TrainingCancelled` carrying the state so
+    far) is bundled and judged the same way before the cancel goes on up.
+    """
     registry = registry or get_registry()
     check_trainable(name, registry)
+    train_set, held_out = split_held_out(dataset)
+    cancelled: TrainingCancelled | None = None
     try:
         state = registry.call(
             name,
             "train_vocoder",
             name=name,
             model=model,
-            dataset=dataset,
+            dataset=train_set,
             config=config,
             progress=progress,
             should_stop=should_stop,
         )
     except PluginFailure as failure:
-        if isinstance(failure.original, DistillError):
-            raise failure.original from None
-        raise DistillError(f"Training vocoder '{name}' failed ({failure}).") from failure
+        original = failure.original
+        if isinstance(original, TrainingCancelled) and original.state is not None and is_main_process():
+            state, cancelled = original.state, original
+        elif isinstance(original, DistillError):
+            raise original from None
+        else:
+            raise DistillError(f"Training vocoder '{name}' failed ({failure}).") from failure
     if state is None:
         raise DistillError(f"Vocoder '{name}' returned no trained state.")
-    return bundle_vocoder(model, state, Path(config["run_dir"]) if config.get("run_dir") else None)
+    if not is_main_process():
+        return model
+    trained = replace(
+        model, vocoder_type=state.vocoder_type, vocoder_config=state.config, vocoder_state_dict=state.state_dict
+    )
+    evaluation = evaluate_vocoders(
+        trained, held_out, config.get("device") or "cpu", registry=registry, training_steps=state.steps
+    )
+    bundle_vocoder(model, state, evaluation, Path(config["run_dir"]) if config.get("run_dir") else None)
+    if cancelled is not None:
+        raise TrainingCancelled(
+            f"{str(cancelled).rstrip('.')}; the vocoder so far is stored in the model: "
+            f"{evaluation['summary'][:1].lower()}{evaluation['summary'][1:]}",
+            state,
+        ) from None
+    return model
 
 
 def initial_weights(source: str, name: str) -> dict:

@@ -19,7 +19,16 @@ class VocoderUnavailable(DistillError):
 
 
 class TrainingCancelled(DistillError):
-    """Training stopped by Ctrl-C or the stop button; the message says what was kept and how to resume."""
+    """Training stopped by Ctrl-C, `kill` or the stop button; the message says what was kept and how to resume.
+
+    A plugin that raises it with `state` (the vocoder so far) has that state bundled into
+    the model and judged on the held-out recordings, like a finished run, before the cancel
+    reaches the user.
+    """
+
+    def __init__(self, message: str, state: VocoderState | None = None) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 @dataclass
@@ -108,6 +117,7 @@ class VocoderState:
     vocoder_type: str
     config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
+    steps: int | None = None  # optimizer steps it was trained for, when the plugin counts them
 
 
 @dataclass
@@ -116,6 +126,7 @@ class TrainingAudio:
 
     files: Sequence[Path]
     sample_rate: int
+    root: Path | None = None  # the collection's folder: recordings are named relative to it
 
     def __len__(self) -> int:
         return len(self.files)
@@ -125,3 +136,10 @@ class TrainingAudio:
         from distill.audio.io import load_audio
 
         return load_audio(self.files[index], self.sample_rate)
+
+    def name(self, index: int) -> str:
+        """File `index` relative to the collection's folder (its full path without one)."""
+        path = Path(self.files[index])
+        return (
+            str(path.relative_to(self.root)) if self.root is not None and path.is_relative_to(self.root) else str(path)
+        )

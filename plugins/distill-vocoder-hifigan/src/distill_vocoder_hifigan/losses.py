@@ -1,10 +1,11 @@
-"""HiFi-GAN objectives: least-squares GAN, feature matching (x2) and log-mel L1 (x45)."""
+"""HiFi-GAN objectives: least-squares GAN, feature matching (x2), log-mel L1 (x45) and, in the
+fast recipe, a multi-resolution STFT log-magnitude L1 beside the mel L1."""
 
 from __future__ import annotations
 
 import torch
 
-from distill.vocoders import SpectrogramConfig, waveform_to_mel
+from distill.vocoders import STFT_WINDOWS, SpectrogramConfig, multires_stft_log_distance, waveform_to_mel
 from distill_vocoder_hifigan.generator import log_magnitude_mel
 
 MEL_WEIGHT = 45.0
@@ -34,3 +35,16 @@ def mel_loss(real: torch.Tensor, fake: torch.Tensor, config: SpectrogramConfig) 
     """L1 between log-magnitude mels (the model's filterbank) of real and generated `[B, T]` audio."""
     real_mel, fake_mel = (log_magnitude_mel(waveform_to_mel(x, config)) for x in (real, fake))
     return (real_mel - fake_mel).abs().mean()
+
+
+def reconstruction_losses(
+    real: torch.Tensor, fake: torch.Tensor, config: SpectrogramConfig, stft_weight: float
+) -> dict[str, tuple[torch.Tensor, float]]:
+    """Name -> (loss, weight): the mel L1, and beside it when weighted the multi-resolution STFT
+    log-magnitude L1 (windows 128-2048: attacks and the silence around them, which a 2048-point
+    mel frame blurs), the very distance the held-out verdict measures."""
+    losses = {"mel": (mel_loss(real, fake, config), 1.0)}
+    if stft_weight:
+        windows = tuple(w for w in STFT_WINDOWS if w <= real.shape[-1]) or STFT_WINDOWS[:1]
+        losses["stft"] = (multires_stft_log_distance(real, fake, windows), stft_weight)
+    return losses

@@ -1,11 +1,12 @@
-"""Hook implementations: first choice for a model that carries its own HiFi-GAN."""
+"""Hook implementations: first choice for a model whose own HiFi-GAN has proven itself."""
 
 from __future__ import annotations
 
-from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config
+from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config, own_vocoder_proven
 
 NAME = "hifigan"
-PRIORITY = 300
+PRIORITY = 300  # above BigVGAN (200): its verdict beats Griffin-Lim on held-out recordings
+UNPROVEN_PRIORITY = 50  # below Griffin-Lim (100): lost to it, or never judged; `--vocoder hifigan` still works
 
 
 def _has_weights(model) -> bool:
@@ -14,7 +15,9 @@ def _has_weights(model) -> bool:
 
 @hookimpl
 def vocoder_priority(model):
-    return PRIORITY if _has_weights(model) else None
+    if not _has_weights(model):
+        return None
+    return PRIORITY if own_vocoder_proven(model) else UNPROVEN_PRIORITY
 
 
 @hookimpl

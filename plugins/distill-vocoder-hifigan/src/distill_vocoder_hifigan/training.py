@@ -1,14 +1,25 @@
 """Training a per-model HiFi-GAN on the model's own recordings, with checkpoints and previews.
 
 Reports through the `ProgressCallback` only (no printing), so the CLI, the UI and tests
-share one path. Every `checkpoint_every` steps, at the end and on Ctrl-C the full state
-(both networks, both optimisers, step, RNG) goes to `run_dir/checkpoint.pt` atomically.
+share one path. Every `checkpoint_every` steps, at the end and on a cancel the full state
+(both networks, both optimisers, step, RNG) goes to `run_dir/checkpoint.pt` atomically,
+written by rank 0 alone in a distributed run. The state is that of the whole job (the
+batch is global), so a run resumes with any number of processes.
+
+A cancel (Ctrl-C, `kill`, a progress callback raising KeyboardInterrupt, the stop button
+`should_stop` answering True, or the file named by the `stop_file` option appearing) takes
+effect at the end of the current step, on every process of a distributed run at the same
+step.
 """
 
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +41,7 @@ from distill.vocoders import (
 )
 from distill_vocoder_hifigan.config import HiFiGANConfig
 from distill_vocoder_hifigan.discriminators import Discriminators
+from distill_vocoder_hifigan.distributed import Workers
 from distill_vocoder_hifigan.generator import Generator
 from distill_vocoder_hifigan.losses import (
     FEATURE_WEIGHT,
@@ -37,8 +49,9 @@ from distill_vocoder_hifigan.losses import (
     adversarial_loss,
     discriminator_loss,
     feature_matching_loss,
-    mel_loss,
+    reconstruction_losses,
 )
+from distill_vocoder_hifigan.recipe import DEFAULT, Recipe, choose_recipe
 
 NAME = "hifigan"
 # Training memory per audio sample of one batch example: measured on CPU with full-width
@@ -48,14 +61,18 @@ BYTES_PER_SAMPLE = 30_000
 
 @dataclass
 class TrainingOptions:
-    """What `distill train-vocoder` passes in its `config` dict."""
+    """What `distill train-vocoder` passes in its `config` dict; None means "as the recipe says"."""
 
     run_dir: Path
+    stop_file: str | None = None  # its appearance asks the run to stop (how a launcher cancels its workers)
     max_steps: int | None = None
     epochs: int | None = None
-    batch_size: int = 4
-    learning_rate: float = 2e-4
-    segment_frames: int = 32  # 32 frames x 512 = 16384 samples per example
+    recipe: str = DEFAULT
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    segment_frames: int | None = None
+    warmup_steps: int | None = None
+    discriminator_width: int | None = None
     resume: bool = False
     init_from: dict[str, torch.Tensor] | None = None  # a generator state dict to start from
     checkpoint_every: int = 200
@@ -70,6 +87,17 @@ class TrainingOptions:
         options = cls(**{k: v for k, v in config.items() if k in known and v is not None})
         options.run_dir = Path(options.run_dir)
         return options
+
+    def chosen_recipe(self) -> Recipe:
+        overrides = dict(self.model_overrides or {})
+        return choose_recipe(
+            self.recipe,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            segment_frames=self.segment_frames,
+            warmup_steps=self.warmup_steps,
+            discriminator_width=self.discriminator_width or overrides.get("discriminator_width"),
+        )
 
 
 def _load_clips(dataset: TrainingAudio, minimum: int) -> list[torch.Tensor]:
@@ -115,16 +143,61 @@ def check_batch_fits(batch_size: int, samples: int, device: torch.device) -> Non
 
 
 def _batch(
-    clips: list[torch.Tensor], lengths: torch.Tensor, size: int, samples: int, g: torch.Generator
+    clips: list[torch.Tensor], lengths: torch.Tensor, size: int, samples: int, g: torch.Generator, rows: slice
 ) -> torch.Tensor:
-    """Random crops `[size, samples]`, recordings drawn in proportion to their length."""
+    """Rows `rows` of a global batch of `size` random crops `[size, samples]`, recordings drawn by length.
+
+    Every process draws the whole batch from the same generator and keeps its rows, so the
+    global batch is the same whatever the number of processes.
+    """
     picks = torch.multinomial(lengths, size, replacement=True, generator=g)
     crops = []
     for pick in picks.tolist():
         clip = clips[pick]
         start = int(torch.randint(0, clip.numel() - samples + 1, (1,), generator=g))
         crops.append(clip[start : start + samples])
-    return torch.stack(crops)
+    return torch.stack(crops[rows])
+
+
+class StopRequest:
+    """Ctrl-C, `kill`, a stop file or a stop button (`should_stop`) ask for a stop; the loop honours it between steps.
+
+    A second Ctrl-C interrupts at once (the original handlers are back after the first).
+    """
+
+    def __init__(self, file: str | None, button: ShouldStop | None = None) -> None:
+        self.requested = False
+        self.file = Path(file) if file else None
+        self.button = button
+
+    def _handler(self, signum, frame) -> None:
+        self.requested = True
+        self._restore()
+
+    def _restore(self) -> None:
+        for signum, previous in getattr(self, "_previous", {}).items():
+            signal.signal(signum, previous)
+        self._previous = {}
+
+    @contextmanager
+    def installed(self) -> Iterator[StopRequest]:
+        if self.file is not None:
+            self.file.unlink(missing_ok=True)
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+            for signum in self._previous:
+                signal.signal(signum, self._handler)
+        try:
+            yield self
+        finally:
+            self._restore()
+
+    def asked(self) -> bool:
+        return (
+            self.requested
+            or (self.file is not None and self.file.exists())
+            or (self.button is not None and self.button())
+        )
 
 
 class Trainer:
@@ -133,25 +206,38 @@ class Trainer:
     def __init__(self, spectrogram: SpectrogramConfig, dataset: TrainingAudio, options: TrainingOptions) -> None:
         self.spectrogram = spectrogram
         self.options = options
-        self.device = torch.device(options.device)
-        self.config = HiFiGANConfig.for_spectrogram(spectrogram, **(options.model_overrides or {}))
-        check_batch_fits(options.batch_size, options.segment_frames * spectrogram.hop_length, self.device)
+        self.workers = Workers.join(options.device)
+        self.device = self.workers.device
+        self.checkpoint = options.run_dir / "checkpoint.pt"
+        saved = self._read_checkpoint() if options.resume else None
+        self.recipe = options.chosen_recipe()
+        overrides = {k: v for k, v in (options.model_overrides or {}).items() if k != "discriminator_width"}
+        self.config = (
+            self._saved_config(saved)
+            if saved is not None
+            else HiFiGANConfig.for_spectrogram(
+                spectrogram, **overrides, discriminator_width=self.recipe.discriminator_width
+            )
+        )
+        self.rows = self.workers.share(self.recipe.batch_size)
+        self.samples = self.recipe.segment_frames * spectrogram.hop_length
+        check_batch_fits(len(range(self.recipe.batch_size)[self.rows]), self.samples, self.device)
         torch.manual_seed(options.seed)
         self.generator = self._initial_generator(options.init_from).to(self.device)
         self.discriminators = Discriminators(self.config).to(self.device)
         betas = (0.8, 0.99)
-        self.opt_g = torch.optim.AdamW(self.generator.parameters(), options.learning_rate, betas=betas)
-        self.opt_d = torch.optim.AdamW(self.discriminators.parameters(), options.learning_rate, betas=betas)
-        self.samples = options.segment_frames * spectrogram.hop_length
+        self.opt_g = torch.optim.AdamW(self.generator.parameters(), self.recipe.learning_rate, betas=betas)
+        self.opt_d = torch.optim.AdamW(self.discriminators.parameters(), self.recipe.learning_rate, betas=betas)
         self.clips = _load_clips(dataset, self.samples)
         self.lengths = torch.tensor([float(c.numel()) for c in self.clips])
         self.g = torch.Generator().manual_seed(options.seed)
         self.step = 0
-        steps_per_epoch = math.ceil(self.lengths.sum().item() / self.samples / options.batch_size)
+        steps_per_epoch = math.ceil(self.lengths.sum().item() / self.samples / self.recipe.batch_size)
         self.total = options.max_steps or (options.epochs or 1) * max(1, steps_per_epoch)
-        self.checkpoint = options.run_dir / "checkpoint.pt"
-        if options.resume:
-            self._restore()
+        if saved is not None:
+            self._restore(saved)
+        self.g_net = self.workers.wrap(self.generator)
+        self.d_net = self.workers.wrap(self.discriminators)
 
     def _initial_generator(self, init: dict[str, torch.Tensor] | None) -> Generator:
         """Fresh, or warm-started from a checkpoint's (weight-norm) or a model's (folded) weights."""
@@ -169,6 +255,7 @@ class Trainer:
         return {
             "step": self.step,
             "config": self.config.to_dict(),
+            "recipe": self.recipe.to_dict(),
             "generator": self.generator.state_dict(),
             "discriminators": self.discriminators.state_dict(),
             "opt_g": self.opt_g.state_dict(),
@@ -178,57 +265,101 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> None:
-        self.options.run_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.checkpoint) as tmp:
-            torch.save(self._state(), tmp)
+        """Rank 0 writes; the others wait, so nobody reads a checkpoint mid-write."""
+        if self.workers.main:
+            self.options.run_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.checkpoint) as tmp:
+                torch.save(self._state(), tmp)
+        self.workers.barrier()
 
-    def _restore(self) -> None:
+    def _read_checkpoint(self) -> dict[str, Any]:
         if not self.checkpoint.is_file():
             raise DistillError(f"Nothing to resume: no vocoder checkpoint at {self.checkpoint}.")
         try:
-            state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+            return torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+        except Exception as exc:
+            raise self._damaged() from exc
+
+    def _damaged(self) -> DistillError:
+        return DistillError(
+            f"The vocoder checkpoint {self.checkpoint} is damaged or was made with other settings; "
+            "start again without --resume."
+        )
+
+    def _saved_config(self, state: dict[str, Any]) -> HiFiGANConfig:
+        try:
+            return HiFiGANConfig.from_dict(state["config"])
+        except Exception as exc:
+            raise self._damaged() from exc
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        try:
             self.generator.load_state_dict(state["generator"])
             self.discriminators.load_state_dict(state["discriminators"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
-            self.g.set_state(state["rng"])
-            torch.set_rng_state(state["torch_rng"])
+            self.g.set_state(state["rng"].cpu())
+            torch.set_rng_state(state["torch_rng"].cpu())
             self.step = int(state["step"])
         except Exception as exc:
-            raise DistillError(
-                f"The vocoder checkpoint {self.checkpoint} is damaged or was made with other settings; "
-                "start again without --resume."
-            ) from exc
+            raise self._damaged() from exc
+
+    def _set_learning_rate(self) -> None:
+        rate = self.recipe.learning_rate_at(self.step)
+        for optimizer in (self.opt_g, self.opt_d):
+            for group in optimizer.param_groups:
+                group["lr"] = rate
+
+    @property
+    def adversarial(self) -> bool:
+        """Past the generator-only warm-up: the discriminators train and judge."""
+        return self.step >= self.recipe.warmup_steps
 
     def train_step(self) -> dict[str, float]:
-        real = _batch(self.clips, self.lengths, self.options.batch_size, self.samples, self.g).to(self.device)
-        mel = waveform_to_mel(real, self.spectrogram)
-        fake = self.generator(mel)[..., : real.shape[-1]]
-
-        real_scores, _ = self.discriminators(real)
-        fake_scores, _ = self.discriminators(fake.detach())
-        loss_d = discriminator_loss(real_scores, fake_scores)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-
-        real_scores, real_features = self.discriminators(real)
-        fake_scores, fake_features = self.discriminators(fake)
-        loss_mel = mel_loss(real, fake, self.spectrogram)
-        loss_g = (
-            adversarial_loss(fake_scores)
-            + FEATURE_WEIGHT * feature_matching_loss(real_features, fake_features)
-            + MEL_WEIGHT * loss_mel
-        )
+        real = _batch(self.clips, self.lengths, self.recipe.batch_size, self.samples, self.g, self.rows)
+        real = real.to(self.device)
+        self._set_learning_rate()
+        fake = self.g_net(waveform_to_mel(real, self.spectrogram))[..., : real.shape[-1]]
+        metrics = {}
+        if self.adversarial:
+            scores, _ = self.d_net(torch.cat([real, fake.detach()]))
+            loss_d = discriminator_loss(*zip(*(s.chunk(2) for s in scores), strict=True))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            metrics["discriminator"] = loss_d.item()
+        losses = reconstruction_losses(real, fake, self.spectrogram, self.recipe.stft_weight)
+        loss_g = sum(weight * loss for loss, weight in losses.values())
+        if self.adversarial:
+            loss_g = MEL_WEIGHT * loss_g + self._adversarial_generator_loss(real, fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if self.recipe.gradient_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.generator.parameters(), self.recipe.gradient_clip)
         self.opt_g.step()
         self.step += 1
-        return {"generator": loss_g.item(), "discriminator": loss_d.item(), "mel": loss_mel.item()}
+        return {"generator": loss_g.item(), **metrics, **{name: loss.item() for name, (loss, _) in losses.items()}}
+
+    def _adversarial_generator_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Adversarial + feature matching, through the discriminators but without training them.
+
+        The unwrapped discriminators with frozen weights: no gradient sync or weight
+        gradients for a network this step does not update.
+        """
+        self.discriminators.requires_grad_(False)
+        try:
+            with torch.no_grad():
+                _, real_features = self.discriminators(real)
+            fake_scores, fake_features = self.discriminators(fake)
+        finally:
+            self.discriminators.requires_grad_(True)
+        return adversarial_loss(fake_scores) + FEATURE_WEIGHT * feature_matching_loss(real_features, fake_features)
 
     @torch.no_grad()
-    def preview(self) -> Path:
-        """The longest recording's first seconds, original and reconstruction, into the run folder."""
+    def preview(self) -> Path | None:
+        """The longest recording's first seconds, original and reconstruction, into the run folder (rank 0)."""
+        if not self.workers.main:
+            return None
         clip = max(self.clips, key=lambda c: c.numel())[: self.spectrogram.sample_rate * 4]
         self.generator.eval()
         recon = self.generator(waveform_to_mel(clip[None].to(self.device), self.spectrogram))[0, : clip.numel()]
@@ -237,33 +368,62 @@ class Trainer:
         write_audio(folder / "original.wav", clip, self.spectrogram.sample_rate)
         return write_audio(folder / f"step{self.step:07d}.wav", recon.cpu(), self.spectrogram.sample_rate)
 
-    def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
-        started, first = time.perf_counter(), self.step
+    def vocoder_state(self) -> VocoderState:
+        """The generator as the model file stores it: weight norm folded, on the CPU."""
+        generator = Generator(self.config)
+        generator.load_state_dict({k: v.cpu() for k, v in self.generator.state_dict().items()})
+        state = {k: v.detach() for k, v in generator.remove_weight_norm().state_dict().items()}
+        return VocoderState(NAME, self.config.to_dict(), state, steps=self.step)
+
+    def _report(self, progress: ProgressCallback | None, metrics: dict[str, float], rate: float, stop: StopRequest):
+        message = f"step {self.step}/{self.total}"
+        if self.step % self.options.preview_every == 0:
+            preview = self.preview()
+            message += f", preview {preview.name}" if preview else ""
+        if progress is None or not self.workers.main:
+            return
+        phase = "adversarial" if self.adversarial else "spectral warm-up"
         try:
-            while self.step < self.total:
-                if should_stop is not None and should_stop():
-                    raise KeyboardInterrupt  # the stop button ends the run exactly as Ctrl-C does
-                metrics = self.train_step()
-                message = f"step {self.step}/{self.total}"
-                if self.step % self.options.preview_every == 0:
-                    message += f", preview {self.preview().name}"
-                if self.step % self.options.checkpoint_every == 0:
-                    self.save_checkpoint()
-                if progress is not None:
-                    rate = (self.step - first) / max(time.perf_counter() - started, 1e-9)
-                    progress(Progress("train-vocoder", self.step, self.total, message, {**metrics, "steps/s": rate}))
+            progress(
+                Progress("train-vocoder", self.step, self.total, f"{message} ({phase})", {**metrics, "steps/s": rate})
+            )
         except KeyboardInterrupt:
-            self.save_checkpoint()
-            raise TrainingCancelled(
-                f"Vocoder training stopped at step {self.step}; the checkpoint in {self.options.run_dir} is kept, "
-                "resume to continue (--resume on the command line)."
-            ) from None
+            stop.requested = True
+
+    def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
+        try:
+            return self._run(progress, should_stop)
+        finally:
+            self.workers.leave()
+
+    def _run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None) -> VocoderState:
+        started, first = time.perf_counter(), self.step
+        stop = StopRequest(self.options.stop_file, should_stop)
+        try:
+            with stop.installed():
+                while self.step < self.total:
+                    metrics = self.workers.mean(self.train_step())
+                    if self.step % self.options.checkpoint_every == 0:
+                        self.save_checkpoint()
+                    rate = (self.step - first) / max(time.perf_counter() - started, 1e-9)
+                    self._report(progress, metrics, rate, stop)
+                    if self.workers.anyone(stop.asked()) and self.step < self.total:
+                        self._cancel()
+        except KeyboardInterrupt:  # a second Ctrl-C, mid-step: one process only, where that is safe
+            if self.workers.world > 1:
+                raise
+            self._cancel()
         self.save_checkpoint()
         self.preview()
-        generator = Generator(self.config)
-        generator.load_state_dict(self.generator.state_dict())
-        state = {k: v.detach().cpu() for k, v in generator.remove_weight_norm().state_dict().items()}
-        return VocoderState(NAME, self.config.to_dict(), state)
+        return self.vocoder_state()
+
+    def _cancel(self) -> None:
+        self.save_checkpoint()
+        raise TrainingCancelled(
+            f"Vocoder training stopped at step {self.step}; the checkpoint in {self.options.run_dir} is kept, "
+            "resume to continue (--resume on the command line).",
+            state=self.vocoder_state() if self.workers.main else None,
+        )
 
 
 def train(
@@ -273,5 +433,5 @@ def train(
     progress: ProgressCallback | None,
     should_stop: ShouldStop | None = None,
 ) -> VocoderState:
-    """The `train_vocoder` hook's work: a fresh, resumed or warm-started run."""
+    """The `train_vocoder` hook's work: a fresh, resumed or warm-started run, in one process or many."""
     return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress, should_stop)

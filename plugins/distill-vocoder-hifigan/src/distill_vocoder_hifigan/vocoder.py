@@ -8,8 +8,8 @@ from distill.vocoders import GeneratorVocoder, fit_length, vocode_with_context
 from distill_vocoder_hifigan.config import HiFiGANConfig
 from distill_vocoder_hifigan.generator import Generator
 
-CHUNK_FRAMES = 2048  # ~22 s per call keeps memory flat for long renders
-CONTEXT_FRAMES = 32
+CHUNK_FRAMES = 512  # ~5.5 s per call: activations small enough to stay in reused memory (bench_hifigan.py)
+CONTEXT_FRAMES = 16  # the V2 generator's receptive field is under 12 frames: chunks join bit-exactly
 
 
 def build_generator(config: HiFiGANConfig, state_dict: dict[str, torch.Tensor]) -> Generator:
