@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from distill_vocoder_bigvgan import generator as generator_module
 from distill_vocoder_bigvgan import load_generator
+from distill_vocoder_bigvgan.generator import CONFIG_FILE, WEIGHTS_FILE
 from distill_vocoder_bigvgan.vocoder import vocode_in_chunks
+from distill_vocoder_bigvgan.weights_cache import CACHE_FILE, read_cached_state
 
 from .conftest import TINY_CONFIG, official_model, write_checkpoint
 
@@ -54,3 +57,39 @@ def test_chunked_vocoding_matches_one_pass(checkpoint_dir):
         chunked = vocode_in_chunks(generator, mel, chunk=40, crossfade=4)
     assert chunked.shape == whole.shape
     assert (chunked - whole).abs().max() < 1e-4
+
+
+def test_second_load_reads_the_folded_cache_without_refolding(tmp_path, monkeypatch):
+    write_checkpoint(tmp_path)
+    first = load_generator(tmp_path)
+    assert (tmp_path / CACHE_FILE).is_file()
+
+    def refold(state):
+        raise AssertionError("the checkpoint was folded again although the cache is current")
+
+    monkeypatch.setattr(generator_module, "fold_weight_norm", refold)
+    second = load_generator(tmp_path)
+    mel = torch.randn(1, 128, 10, generator=torch.Generator().manual_seed(3)) - 4
+    with torch.no_grad():
+        assert torch.equal(first(mel), second(mel))
+
+
+def test_cache_is_rebuilt_when_the_checkpoint_is_replaced(tmp_path):
+    write_checkpoint(tmp_path)
+    load_generator(tmp_path)
+    config = {**TINY_CONFIG, "upsample_initial_channel": 32}  # another checkpoint, other shapes
+    write_checkpoint(tmp_path, config)
+    ours = load_generator(tmp_path)
+    reference = official_model(config)
+    reference.remove_weight_norm()
+    mel = torch.randn(1, 128, 10, generator=torch.Generator().manual_seed(4)) - 4
+    with torch.no_grad():
+        assert (ours(mel) - reference(mel)).abs().max() <= 1e-4
+
+
+def test_damaged_cache_is_rebuilt_from_the_checkpoint(tmp_path):
+    write_checkpoint(tmp_path)
+    load_generator(tmp_path)
+    (tmp_path / CACHE_FILE).write_bytes(b"not a checkpoint")
+    load_generator(tmp_path)
+    assert read_cached_state(tmp_path, (CONFIG_FILE, WEIGHTS_FILE)) is not None
