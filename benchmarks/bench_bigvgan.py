@@ -3,8 +3,10 @@
 1. Speed on this CPU: real-time factor of our generator and of NVIDIA's (the `bigvgan`
    package, torch path, same weights and input), interleaved in one run, and their ratio,
    on one thread and on all of them.
-2. Peak memory of chunked vocoding at two lengths (each in a fresh process).
-3. Mel adapter error per dataset (DESIGN §3), and the naive log1p -> log swap for contrast.
+2. Load time: the official checkpoint read and folded (as every load did before the cache,
+   and as the first load still does, plus writing the cache) vs a load from the cache.
+3. Peak memory of chunked vocoding at two lengths (each in a fresh process).
+4. Mel adapter error per dataset (DESIGN §3), and the naive log1p -> log swap for contrast.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from rich.table import Table
 
 from distill.audio.io import read_audio
 from distill.vocoders import SpectrogramConfig, resample, waveform_to_mel
-from distill_vocoder_bigvgan import BigVGANConfig, adapt_mel, load_generator
+from distill_vocoder_bigvgan import BigVGANConfig, BigVGANGenerator, adapt_mel, load_generator
 from distill_vocoder_bigvgan.adapter import reference_mel
+from distill_vocoder_bigvgan.generator import WEIGHTS_FILE, fold_weight_norm, read_config
+from distill_vocoder_bigvgan.weights_cache import CACHE_FILE
 
 REAL_CONFIG = BigVGANConfig().to_json()  # the published 44 kHz / 128-band / 512x values
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -105,6 +109,53 @@ def speed(folder: Path, seconds: float = 2.0, repeats: int = 3) -> Table:
     return table
 
 
+def _uncached_load(folder: Path) -> torch.nn.Module:
+    """What every load did before the cache: build (random init), unpickle, fold, copy in."""
+    generator = BigVGANGenerator(read_config(folder))
+    payload = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    generator.load_state_dict(fold_weight_norm(payload["generator"]), strict=True)
+    return generator.eval()
+
+
+def _touch(generator: torch.nn.Module) -> None:
+    """Read every weight once: a memory-mapped cache pays its page-ins here, not at load."""
+    with torch.no_grad():
+        sum(float(p.sum()) for p in generator.parameters())
+
+
+def load_time(folder: Path, repeats: int = 3) -> Table:
+    """Best of `repeats` per way of loading, interleaved; needs the real checkpoint already in `folder`."""
+    cache = folder / CACHE_FILE
+
+    def first_load() -> torch.nn.Module:
+        cache.unlink(missing_ok=True)
+        return load_generator(folder)
+
+    ways = {
+        "checkpoint read + folded (before the cache)": lambda: _uncached_load(folder),
+        "first load: read + folded + cache written": first_load,
+        "later load: from the cache": lambda: load_generator(folder),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    for _ in range(repeats):
+        for name, load in ways.items():
+            start = time.perf_counter()
+            generator = load()
+            loaded = time.perf_counter() - start
+            _touch(generator)
+            times[name].append((loaded, time.perf_counter() - start))
+            del generator
+    table = Table(
+        "load",
+        f"best of {repeats} (s)",
+        "+ every weight read once (s)",
+        title=f"BigVGAN load time, real config ({(folder / WEIGHTS_FILE).stat().st_size / 2**20:.0f} MiB checkpoint)",
+    )
+    for name, values in times.items():
+        table.add_row(name, f"{min(v[0] for v in values):.2f}", f"{min(v[1] for v in values):.2f}")
+    return table
+
+
 MEMORY_PROBE = """
 import resource, sys, torch
 from distill_vocoder_bigvgan import load_generator
@@ -127,41 +178,76 @@ def memory(folder: Path, lengths: tuple[float, ...] = (16.0, 64.0)) -> Table:
     return table
 
 
-def adapter_error(files_per_set: int = 8, max_seconds: float = 30.0) -> Table:
+TONES_HZ = (55.0, 110.0, 220.0, 440.0, 1000.0, 2500.0, 6000.0, 12000.0)
+
+
+def _recordings(name: str, files_per_set: int, max_seconds: float) -> list[tuple[str, torch.Tensor]]:
+    """(file name, mono 48 kHz `[1, samples]`) for the first files of a shared dataset."""
+    paths = sorted(p for p in glob.glob(str(DATASETS / name / "*")) if p.endswith((".wav", ".flac", ".ogg", ".oga")))
+    clips = []
+    for path in paths[:files_per_set]:
+        wav, rate = read_audio(Path(path))
+        clips.append((Path(path).name, resample(wav.mean(0)[: int(max_seconds * rate)], rate, 48000)[None]))
+    return clips
+
+
+def _tones(seconds: float = 3.0) -> list[tuple[str, torch.Tensor]]:
+    """Stationary sines at half scale: the adapter's hardest case (one partial inside a wide band)."""
+    t = torch.arange(int(seconds * 48000), dtype=torch.float64) / 48000
+    return [(f"sine {hz:g} Hz", (0.5 * torch.sin(2 * math.pi * hz * t)).float()[None]) for hz in TONES_HZ]
+
+
+def _mel_distance(estimate: torch.Tensor, reference: torch.Tensor) -> float:
+    """DESIGN §3: mean |estimate - reference| in nats over bins where the reference is above log(1e-4)."""
+    n = min(estimate.shape[-1], reference.shape[-1])
+    mask = reference[..., :n] > math.log(1e-4)
+    return (estimate[..., :n] - reference[..., :n]).abs()[mask].mean().item()
+
+
+def adapter_error(files_per_set: int = 8, max_seconds: float = 30.0) -> tuple[Table, Table]:
+    """Per-set means and per-file figures, with the adapter's own time per second of audio."""
     config = SpectrogramConfig()
-    table = Table(
+    sets = {
+        name: _recordings(name, files_per_set, max_seconds) for name in ("music", "drums-rumpf", "drums-millo", "sfx")
+    }
+    sets["pure tones"] = _tones()
+    summary = Table(
         "dataset",
         "files",
         "adapter (nats)",
         "naive log1p->log (nats)",
         title="Mel adapter: mean |adapted - BigVGAN's own mel| over bins above log(1e-4)",
     )
-    for name in ("music", "drums-rumpf", "drums-millo", "sfx"):
-        paths = sorted(
-            p for p in glob.glob(str(DATASETS / name / "*")) if p.endswith((".wav", ".flac", ".ogg", ".oga"))
-        )
+    per_file = Table("dataset", "file", "adapter (nats)", title="Mel adapter error per file")
+    adapter_seconds = audio_seconds = 0.0
+    for name, clips in sets.items():
         ours, naive = [], []
-        for path in paths[:files_per_set]:
-            wav, rate = read_audio(Path(path))
-            wav48 = resample(wav.mean(0)[: int(max_seconds * rate)], rate, 48000)[None]
+        for file, wav48 in clips:
             reference = reference_mel(resample(wav48, 48000, 44100))
             mel = waveform_to_mel(wav48, config)
-            for store, estimate in (
-                (ours, adapt_mel(mel, config)),
-                (naive, torch.log(torch.expm1(mel).clamp_min(1e-5))),
-            ):
-                n = min(estimate.shape[-1], reference.shape[-1])
-                mask = reference[..., :n] > math.log(1e-4)
-                store.append((estimate[..., :n] - reference[..., :n]).abs()[mask].mean().item())
-        table.add_row(name, str(len(ours)), f"{sum(ours) / len(ours):.3f}", f"{sum(naive) / len(naive):.3f}")
-    return table
+            started = time.perf_counter()
+            adapted = adapt_mel(mel, config)
+            adapter_seconds += time.perf_counter() - started
+            audio_seconds += wav48.shape[-1] / 48000
+            ours.append(_mel_distance(adapted, reference))
+            naive.append(_mel_distance(torch.log(torch.expm1(mel).clamp_min(1e-5)), reference))
+            per_file.add_row(name, file, f"{ours[-1]:.3f}")
+        summary.add_row(name, str(len(ours)), f"{sum(ours) / len(ours):.3f}", f"{sum(naive) / len(naive):.3f}")
+    summary.caption = (
+        f"adapter time: {adapter_seconds / audio_seconds * 1000:.1f} ms per second of audio "
+        f"({torch.get_num_threads()} threads)"
+    )
+    return summary, per_file
 
 
 def main() -> None:
-    console.print(adapter_error())
+    summary, per_file = adapter_error()
+    console.print(summary)
+    console.print(per_file)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         console.print(speed(folder))
+        console.print(load_time(folder))
         console.print(memory(folder))
 
 

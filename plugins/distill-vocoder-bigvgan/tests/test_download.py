@@ -10,7 +10,10 @@ import torch
 from distill.errors import DistillError
 from distill.vocoders import get_registry, select_vocoder
 from distill_vocoder_bigvgan import download
-from distill_vocoder_bigvgan.download import ensure_weights, is_cached, weights_dir
+from distill_vocoder_bigvgan.download import FILES, ensure_weights, is_cached, weights_dir
+from distill_vocoder_bigvgan.weights_cache import read_cached_state
+
+from .conftest import TINY_CONFIG, write_checkpoint
 
 
 def test_first_use_downloads_both_files_with_progress_then_uses_the_cache(fake_hub):
@@ -27,6 +30,19 @@ def test_first_use_downloads_both_files_with_progress_then_uses_the_cache(fake_h
     fake_hub.mode = "missing"  # the hub is gone: a cached load must not need it
     vocoder = select_vocoder("bigvgan", None, torch.device("cpu"))
     assert vocoder.name == "bigvgan" and fake_hub.requests == []
+
+
+def test_downloaded_weights_are_folded_once_into_a_cache_beside_them_and_rebuilt_when_replaced(fake_hub, tmp_path):
+    select_vocoder("bigvgan", None, torch.device("cpu"))
+    folder = weights_dir()
+    cached = read_cached_state(folder, FILES)
+    assert cached is not None and cached["conv_pre.weight"].shape[0] == TINY_CONFIG["upsample_initial_channel"]
+    other = write_checkpoint(tmp_path / "other", {**TINY_CONFIG, "upsample_initial_channel": 32})
+    fake_hub.files = {name: (other / name).read_bytes() for name in FILES}
+    for name in FILES:  # the user deletes the files to fetch them again; the hub now has new ones
+        (folder / name).unlink()
+    select_vocoder("bigvgan", None, torch.device("cpu"))
+    assert read_cached_state(folder, FILES)["conv_pre.weight"].shape[0] == 32
 
 
 def test_hand_placed_files_are_used_without_network(checkpoint_dir, monkeypatch):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from distill_vocoder_bigvgan import generator as generator_module
 from distill_vocoder_bigvgan import load_generator
+from distill_vocoder_bigvgan.generator import CONFIG_FILE, WEIGHTS_FILE
 from distill_vocoder_bigvgan.vocoder import vocode_in_chunks
+from distill_vocoder_bigvgan.weights_cache import CACHE_FILE, read_cached_state
 
 from .conftest import TINY_CONFIG, official_model, write_checkpoint
 
@@ -18,17 +21,21 @@ SMALL_44K_LIKE = {
 }
 
 
-@pytest.mark.parametrize("config", [TINY_CONFIG, SMALL_44K_LIKE], ids=["tiny", "44k-layout"])
-def test_output_matches_the_official_implementation(tmp_path, config):
-    write_checkpoint(tmp_path, config)
-    ours = load_generator(tmp_path)
+def _difference_from_official(ours: torch.nn.Module, config: dict) -> float:
+    """Max |ours - NVIDIA's| on one random mel `[2, 128, 12]`, same weights (the shapes checked too)."""
     reference = official_model(config)
     reference.remove_weight_norm()
     mel = torch.randn(2, 128, 12, generator=torch.Generator().manual_seed(1)) - 4
     with torch.no_grad():
         expected, got = reference(mel), ours(mel)
     assert got.shape == expected.shape == (2, 1, 12 * 512)
-    assert (got - expected).abs().max() <= 1e-4
+    return (got - expected).abs().max().item()
+
+
+@pytest.mark.parametrize("config", [TINY_CONFIG, SMALL_44K_LIKE], ids=["tiny", "44k-layout"])
+def test_output_matches_the_official_implementation(tmp_path, config):
+    write_checkpoint(tmp_path, config)
+    assert _difference_from_official(load_generator(tmp_path), config) <= 1e-4
 
 
 def test_checkpoint_keys_must_match_exactly(tmp_path, checkpoint_dir):
@@ -65,3 +72,34 @@ def test_vocoder_renders_on_each_device(checkpoint_dir, device):
     wav = torch.sin(torch.arange(9600) / 9.0)[None] * 0.3
     out = vocoder.mel_to_waveform(waveform_to_mel(wav.to(device), config), num_samples=9600)
     assert out.device.type == device and out.shape == (1, 9600) and torch.isfinite(out).all()
+
+
+def test_second_load_reads_the_folded_cache_without_refolding(tmp_path, monkeypatch):
+    write_checkpoint(tmp_path)
+    first = load_generator(tmp_path)
+    assert (tmp_path / CACHE_FILE).is_file()
+
+    def refold(state):
+        raise AssertionError("the checkpoint was folded again although the cache is current")
+
+    monkeypatch.setattr(generator_module, "fold_weight_norm", refold)
+    second = load_generator(tmp_path)
+    mel = torch.randn(1, 128, 10, generator=torch.Generator().manual_seed(3)) - 4
+    with torch.no_grad():
+        assert torch.equal(first(mel), second(mel))
+
+
+def test_cache_is_rebuilt_when_the_checkpoint_is_replaced(tmp_path):
+    write_checkpoint(tmp_path)
+    load_generator(tmp_path)
+    config = {**TINY_CONFIG, "upsample_initial_channel": 32}  # another checkpoint, other shapes
+    write_checkpoint(tmp_path, config)
+    assert _difference_from_official(load_generator(tmp_path), config) <= 1e-4
+
+
+def test_damaged_cache_is_rebuilt_from_the_checkpoint(tmp_path):
+    write_checkpoint(tmp_path)
+    load_generator(tmp_path)
+    (tmp_path / CACHE_FILE).write_bytes(b"not a checkpoint")
+    load_generator(tmp_path)
+    assert read_cached_state(tmp_path, (CONFIG_FILE, WEIGHTS_FILE)) is not None

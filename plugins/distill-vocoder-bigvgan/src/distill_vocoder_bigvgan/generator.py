@@ -1,7 +1,8 @@
 """The BigVGAN-v2 generator, and loading NVIDIA's official checkpoint into it.
 
 Parameter and buffer names follow the official checkpoint layout so its state dict loads
-with strict key matching; weight norm is folded into plain weights once, at load time.
+with strict key matching; weight norm is folded into plain weights on the first load and
+the result cached beside the checkpoint (`weights_cache`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from distill_vocoder_bigvgan.activations import AntiAliasedActivation, Snake, SnakeBeta
+from distill_vocoder_bigvgan.weights_cache import read_cached_state, write_cached_state
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "bigvgan_generator.pt"
@@ -174,11 +176,23 @@ def load_generator(directory: str | Path, device: str | torch.device = "cpu") ->
     """The official checkpoint in `directory` (config.json + bigvgan_generator.pt), eval mode.
 
     Keys must match exactly (after folding weight norm): a checkpoint for another
-    architecture is an error, not a silently half-loaded model.
+    architecture is an error, not a silently half-loaded model. The folded weights are
+    cached beside the checkpoint (`weights_cache`); the module is built without random
+    initialisation and takes the loaded tensors as they are.
     """
     directory = Path(directory)
-    generator = BigVGANGenerator(read_config(directory))
-    payload = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    state = payload["generator"] if isinstance(payload, dict) and "generator" in payload else payload
-    generator.load_state_dict(fold_weight_norm(state), strict=True)
+    config = read_config(directory)
+    sources = (CONFIG_FILE, WEIGHTS_FILE)
+    state = read_cached_state(directory, sources)
+    cached = state is not None
+    if state is None:
+        payload = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        if isinstance(payload, dict) and "generator" in payload:
+            payload = payload["generator"]
+        state = fold_weight_norm(payload)
+    with torch.device("meta"):
+        generator = BigVGANGenerator(config)
+    generator.load_state_dict(state, strict=True, assign=True)
+    if not cached:
+        write_cached_state(directory, sources, state)
     return generator.to(device).eval()
