@@ -57,7 +57,7 @@ def train_vocoder(
     """Train a model's own vocoder on its recordings minus a held-out tenth, judge it on those, store both."""
     if epochs is not None and max_steps is not None:
         raise DistillError("Give either --epochs or --max-steps, not both.")
-    if not 0 < learning_rate < 1:
+    if learning_rate is not None and not 0 < learning_rate < 1:
         raise DistillError(f"--learning-rate must be a positive number below 1, not {learning_rate:g}.")
     check_trainable(vocoder)
     model = resolve_model(model_ref)
