@@ -23,6 +23,14 @@ class CliResult:
     def json(self):
         return json.loads(self.stdout)
 
+    def error_lines(self) -> list[str]:
+        """stderr without warnings (e.g. the tiny test models' health warning) and progress bars."""
+        return [
+            line
+            for line in self.stderr.splitlines()
+            if line.strip() and not line.startswith("Warning:") and "━" not in line
+        ]
+
 
 @pytest.fixture
 def run_cli(capsys):

@@ -124,8 +124,7 @@ def _one_sentence_error(result, fragment: str) -> None:
     assert result.code != 0
     assert "Traceback" not in result.stderr
     assert fragment in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if not line.startswith("Warning:")]
+    errors = result.error_lines()
     assert len(errors) == 1 and fragment in errors[0], result.stderr
 
 

@@ -14,7 +14,7 @@ import torch
 def _one_sentence(result, fragment: str) -> None:
     assert result.code == 1, result.stderr
     assert "Traceback" not in result.stderr and fragment in result.stderr, result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert len(result.error_lines()) == 1, result.stderr
 
 
 def _crafted(source: Path, folder: Path, **changes) -> Path:
@@ -91,7 +91,7 @@ def test_history_ids_are_never_paths_or_patterns(run_cli, distill_home, tmp_path
 def test_model_names_that_could_not_be_used_later_are_refused_at_training(run_cli, audio_dir, name, problem):
     result = run_cli("train", str(audio_dir), "--model-name", name, "--epochs", "1")
     assert result.code == 1 and problem in result.stderr and "Traceback" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert len(result.error_lines()) == 1, result.stderr
     assert run_cli("model", "list", "--json").json() == []
 
 

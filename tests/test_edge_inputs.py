@@ -24,7 +24,7 @@ GRIFFINLIM = ("--vocoder", "griffinlim")
 def _one_sentence(result, fragment: str) -> None:
     assert result.code == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and fragment in result.stderr, result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert len(result.error_lines()) == 1, result.stderr
 
 
 def _tone(seconds: float, rate: int = 48000, level: float = 0.4) -> np.ndarray:

@@ -19,7 +19,7 @@ import soundfile as sf
 def _one_sentence(result, fragment: str) -> None:
     assert result.code == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and fragment in result.stderr, result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert len(result.error_lines()) == 1, result.stderr
 
 
 def _only_filler(folder: Path) -> bool:

@@ -194,7 +194,7 @@ def test_generate_with_auto_plays_and_says_which_vocoder_and_why(page, app_home,
     weights = app_home / "vocoders" / "bigvgan_v2_44khz_128band_512x"
     assert "skipped bigvgan" in used.inner_text() and str(weights) in used.inner_text()
     player = page.locator("[data-testid='block-label']", has_text="seed 7 · griffinlim").locator("xpath=..")
-    assert playable_seconds(page, player) == pytest.approx(1.0, abs=0.01)
+    assert 0.05 < playable_seconds(page, player) <= 1.01  # a one-shot model: it ends where its sound decays
     page.get_by_text("peak dbfs").first.wait_for()
     page.screenshot(path=screenshots / "generate.png", full_page=True)
 
@@ -240,10 +240,9 @@ def test_vocoder_training_charts_losses_and_stop_keeps_a_checkpoint(page, app_ho
     page.wait_for_function(
         "(before) => document.querySelector('#vocoder-figures').innerText !== before", arg=first, timeout=SLOW
     )
-    assert "generator" in figures.inner_text() and "discriminator" in figures.inner_text()
-    section.locator(".vega-embed canvas, .vega-embed svg").nth(
-        2
-    ).wait_for()  # three panels: generator, discriminator, mel
+    # The default recipe starts generator-only (spectral losses); the discriminators join after its warm-up.
+    assert "generator" in figures.inner_text() and "mel" in figures.inner_text()
+    section.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for()  # generator, mel, stft panels
     section.locator("[data-testid='block-label']", has_text="Latest reconstruction").wait_for()
     page.screenshot(path=screenshots / "train.png", full_page=True)
     section.get_by_role("button", name="Stop (keeps a checkpoint)").click()
@@ -263,7 +262,7 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
     summary.get_by_text("B: griffinlim, rendered in").wait_for()
     assert "seed 3" in summary.inner_text() and "A: griffinlim (Auto), rendered in" in summary.inner_text()
     for side in ("a", "b"):
-        assert playable_seconds(page, page.locator(f"#ab-player-{side}")) == pytest.approx(1.0, abs=0.01)
+        assert 0.05 < playable_seconds(page, page.locator(f"#ab-player-{side}")) <= 1.01  # one-shots end early
 
     recording = sorted((app_home / "recordings").glob("bell-*.wav"))[0]
     page.locator("#ab-recording input[type=file]").set_input_files(str(recording))

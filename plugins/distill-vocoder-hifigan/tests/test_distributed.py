@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
-from distill.data.synthetic import write_demo_collection
-from distill.models.format import DistillModel, load_model, save_model
+from distill.models.format import load_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
 from distill.vocoders.training import model_training_audio, train_model_vocoder
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
@@ -21,21 +19,6 @@ from distill_vocoder_hifigan import Generator, HiFiGANConfig
 SPECTROGRAM = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)
 TINY = {"upsample_initial_channel": 16, "periods": [2, 3], "scales": 2}
 WORKER = Path(__file__).with_name("ddp_worker.py")
-
-
-@pytest.fixture
-def model(tmp_path) -> DistillModel:
-    sounds = tmp_path / "sounds"
-    files = write_demo_collection(sounds, count=4)
-    model = DistillModel(
-        name="kit",
-        vae_config={},
-        vae_state_dict={},
-        spectrogram=SPECTROGRAM,
-        metadata={"dataset": {"root": str(sounds), "files": [f.name for f in files]}},
-    )
-    save_model(model, tmp_path / "kit.distill")
-    return model
 
 
 def _options(run_dir: Path, **extra) -> dict:
