@@ -218,6 +218,8 @@ def test_ctrl_c_during_a_long_generate_says_cancelled(kit, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
+        # as from a terminal: pytest-xdist workers ignore SIGINT, and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = b""
     while b"[2/1000]" not in seen:
