@@ -81,7 +81,7 @@ def tests(session: nox.Session) -> None:
     ensure_chromium(session)
     # Two workers on two cores: one torch thread each, or they trip over each other. loadgroup keeps
     # the browser tests on one worker, so they share one app server.
-    args = ("-n", "2", "--dist", "loadgroup", *session.posargs)
+    args = ("-n", "2", "--dist", "loadgroup", "--durations", "15", *session.posargs)
     session.run("pytest", *args, env={"OMP_NUM_THREADS": "1"})
     if not session.posargs:
         python = example_python(session)

@@ -21,7 +21,7 @@ from distill.cli import (  # noqa: F401  (each module registers its commands)
     vocoders,
 )
 from distill.cli.launch import worker_exit
-from distill.cli.output import stderr
+from distill.cli.output import say
 from distill.cli.root import app
 from distill.errors import DistillError
 from distill.fileio import io_problem
@@ -64,17 +64,17 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as exc:  # Click ends every run this way, usage errors (2) included
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == CANCELLED:  # Typer turns Ctrl-C into exit 130 without a word
-            stderr.print("Cancelled.", markup=False)
+            say("Cancelled.")
         return code
     except DistillError as exc:
-        stderr.print(f"Error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        say(f"Error: {exc}", style="red")
         return 1
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        stderr.print(f"Error: {io_problem(exc)}{where}.", style="red", markup=False, highlight=False, soft_wrap=True)
+        say(f"Error: {io_problem(exc)}{where}.", style="red")
         return 1
     except KeyboardInterrupt:
-        stderr.print("Cancelled.", markup=False)
+        say("Cancelled.")
         return CANCELLED
     return 0
 

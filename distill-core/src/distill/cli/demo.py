@@ -9,7 +9,7 @@ import typer
 
 from distill.audio.export import ExportSettings
 from distill.cli.common import device_of
-from distill.cli.output import rich_progress, stderr
+from distill.cli.output import rich_progress, say
 from distill.cli.root import app
 from distill.cli.train import train_with_progress
 from distill.data.synthetic import write_demo_collection
@@ -31,7 +31,7 @@ def demo(
     device = device_of(ctx)
     collection = data_dir() / "demo" / "collection"
     files = write_demo_collection(collection)
-    stderr.print(f"Synthesised {len(files)} demo sounds in {collection}", highlight=False, markup=False)
+    say(f"Synthesised {len(files)} demo sounds in {collection}")
     model = train_with_progress(collection, DEMO_MODEL, preset="demo", epochs=epochs, device=device, overwrite=True)
     folder = ensure_writable(output_dir or generated_dir() / DEMO_MODEL)
     with rich_progress() as progress:

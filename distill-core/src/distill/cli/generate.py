@@ -10,7 +10,7 @@ import typer
 from distill.audio.export import FORMATS, ExportSettings
 from distill.audio.spatial import MODES
 from distill.cli.common import JSON_OPTION, device_of, parse_sliders
-from distill.cli.output import print_json, rich_progress, stderr
+from distill.cli.output import print_json, rich_progress, say
 from distill.cli.root import app
 from distill.data.segmenting import MODES as GENERATION_MODES
 from distill.errors import DistillError
@@ -61,7 +61,7 @@ def generate(
     folder = ensure_writable(output_dir or generated_dir() / model.name)
     first = seed if seed is not None else secrets.randbelow(2**31)
     spatial = Spatial(spatial_mode, width, azimuth, hrtf)
-    announce = None if json_output else lambda line: stderr.print(line, highlight=False, markup=False)
+    announce = None if json_output else say
     with rich_progress() as progress:
         records = generate_files(
             model,

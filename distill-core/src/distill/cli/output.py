@@ -38,6 +38,11 @@ def plain(value: object) -> Text:
     return Text(str(value))
 
 
+def say(line: str, style: str | None = None) -> None:
+    """One human line on stderr, as is: no markup, and never wrapped, so a printed path pastes whole."""
+    stderr.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout and nothing else there."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import typer
 
-from distill.cli.output import stderr
+from distill.cli.output import say
 from distill.devices import DEVICE_CHOICES, resolve_device
 
 app = typer.Typer(
@@ -32,7 +32,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         style = "yellow" if record.levelno >= logging.WARNING else "dim"
         label = "Warning: " if record.levelno >= logging.WARNING else ""
-        stderr.print(f"{label}{record.getMessage()}", style=style, markup=False, highlight=False, soft_wrap=True)
+        say(f"{label}{record.getMessage()}", style=style)
 
 
 @app.callback()

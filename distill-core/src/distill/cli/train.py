@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from distill.cli.common import device_of
-from distill.cli.output import stderr
+from distill.cli.output import say, stderr
 from distill.cli.root import app
 from distill.data.discovery import find_audio_files
 from distill.data.segmenting import ONE_SHOT
@@ -58,11 +58,9 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         model = train_model(data_dir, name, progress=show, **options)
     dataset = model.metadata["dataset"]
     val = model.metadata["val_loss"]
-    stderr.print(
+    say(
         f"Used {dataset['num_files']} files ({dataset['total_seconds']:.1f} s), skipped {len(dataset['skipped'])}; "
-        f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}.",
-        highlight=False,
-        markup=False,
+        f"validation loss {f'{val:.4f}' if val is not None else 'n/a (too few files to hold some out)'}."
     )
     layout = model.metadata["layout"]
     kind = "one-shots" if layout["mode"] == ONE_SHOT else "textures"
@@ -72,7 +70,7 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
         f"Health: {health_sentence(model_health(model))}.",
         f"Sliders: {sliders}",
     ):
-        stderr.print(line, highlight=False, markup=False)
+        say(line)
     return model
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from distill.cli.common import JSON_OPTION, device_of
-from distill.cli.output import plain, print_json, rich_progress, stderr, stdout_console
+from distill.cli.output import plain, print_json, rich_progress, say, stdout_console
 from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.library.catalog import resolve_model
@@ -83,7 +83,7 @@ def install_vocoder(
     before = set(get_registry().names())
     run_installer("install", [spec, *ctx.args])
     added = sorted(set(get_registry().names()) - before)
-    stderr.print(f"Installed {spec}; new vocoders: {', '.join(added) or 'none'}.", highlight=False)
+    say(f"Installed {spec}; new vocoders: {', '.join(added) or 'none'}.")
 
 
 @vocoders_app.command("uninstall")
@@ -93,9 +93,9 @@ def uninstall_vocoder(
     """Remove the distribution that provides vocoder NAME from Distill's own environment."""
     distribution = distribution_of(name)
     if is_first_party(distribution):
-        stderr.print(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow", highlight=False)
+        say(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow")
     run_installer("uninstall", [distribution])
-    stderr.print(f"Uninstalled {distribution} (vocoder '{name}').", highlight=False)
+    say(f"Uninstalled {distribution} (vocoder '{name}').")
 
 
 @vocoders_app.command("evaluate")
