@@ -3,14 +3,17 @@
 1. Speed on this CPU: real-time factor of our generator and of NVIDIA's (the `bigvgan`
    package, torch path, same weights and input), interleaved in one run, and their ratio,
    on one thread and on all of them.
-2. Load time: the official checkpoint read and folded (as every load did before the cache,
+2. Precision: fp32 and the opt-in bf16 path against NVIDIA's fp32 (time per round of 5
+   interleaved rounds), and the spectral distance bf16 puts between itself and fp32.
+3. Load time: the official checkpoint read and folded (as every load did before the cache,
    and as the first load still does, plus writing the cache) vs a load from the cache.
-3. Peak memory of chunked vocoding at two lengths (each in a fresh process).
-4. Mel adapter error per dataset (DESIGN §3), and the naive log1p -> log swap for contrast.
+4. Peak memory of chunked vocoding at two lengths (each in a fresh process).
+5. Mel adapter error per dataset (DESIGN §3), and the naive log1p -> log swap for contrast.
 """
 
 from __future__ import annotations
 
+import copy
 import glob
 import json
 import math
@@ -26,10 +29,11 @@ from rich.console import Console
 from rich.table import Table
 
 from distill.audio.io import read_audio
-from distill.vocoders import SpectrogramConfig, resample, waveform_to_mel
+from distill.vocoders import SpectrogramConfig, multires_stft_distance, resample, waveform_to_mel
 from distill_vocoder_bigvgan import BigVGANConfig, BigVGANGenerator, adapt_mel, load_generator
 from distill_vocoder_bigvgan.adapter import reference_mel
 from distill_vocoder_bigvgan.generator import WEIGHTS_FILE, fold_weight_norm, read_config
+from distill_vocoder_bigvgan.vocoder import vocode_in_chunks
 from distill_vocoder_bigvgan.weights_cache import CACHE_FILE
 
 REAL_CONFIG = BigVGANConfig().to_json()  # the published 44 kHz / 128-band / 512x values
@@ -57,14 +61,18 @@ def _best_times(models: list[tuple[str, torch.nn.Module]], mel: torch.Tensor, re
     return {name: min(values) for name, values in times.items()}
 
 
-def speed(folder: Path, seconds: float = 2.0, repeats: int = 3) -> Table:
-    """Eager ours vs official on one thread and on all; torch.compile on all threads only."""
+def _same_weights(folder: Path) -> tuple[BigVGANGenerator, torch.nn.Module]:
+    """Ours loaded from a checkpoint of NVIDIA's model (random weights) written into `folder`, and that model."""
     reference = official(REAL_CONFIG)
     torch.save({"generator": reference.state_dict()}, folder / "bigvgan_generator.pt")
     (folder / "config.json").write_text(json.dumps(REAL_CONFIG))
     ours = load_generator(folder)
     reference.remove_weight_norm()
-    reference.eval()
+    return ours, reference.eval()
+
+
+def speed(ours: BigVGANGenerator, reference: torch.nn.Module, seconds: float = 2.0, repeats: int = 3) -> Table:
+    """Eager ours vs official on one thread and on all; torch.compile on all threads only."""
     frames = math.ceil(seconds * 44100 / 512)
     mel = torch.randn(1, 128, frames, generator=torch.Generator().manual_seed(0)) - 5
     all_threads = torch.get_num_threads()
@@ -107,6 +115,66 @@ def speed(folder: Path, seconds: float = 2.0, repeats: int = 3) -> Table:
         f"max |difference| = {diff:.2e}"
     )
     return table
+
+
+def precision(
+    ours: BigVGANGenerator, reference: torch.nn.Module, runs: int = 5, seconds: float = 1.0
+) -> tuple[Table, Table]:
+    """fp32 and bf16 (`DISTILL_BIGVGAN_PRECISION=bf16`) against NVIDIA's fp32: time, and what bf16 changes.
+
+    Speed: `runs` interleaved rounds on a real mel of `seconds`, each implementation once per
+    round; the ratios are per round, so their spread is the machine's, not a best-of pick.
+    Quality: multi-resolution STFT log-magnitude distance (windows 128-2048) between the
+    bf16 and the fp32 render of one real recording per shared set (4 s each), and for scale
+    the same distance between two fp32 renders of mels 0.05 nats apart.
+    """
+    half = copy.deepcopy(ours).to(torch.bfloat16)
+    config = SpectrogramConfig()
+    clips = [_recordings(name, 1, 4.0)[0] for name in ("drums-rumpf", "drums-millo", "music", "sfx")]
+    mels = {file: adapt_mel(waveform_to_mel(wav, config), config) for file, wav in clips}
+    timed = max(mels.values(), key=lambda m: m.shape[-1])[..., : math.ceil(seconds * 44100 / 512)]
+    ways = {"ours fp32": ours, "ours bf16": half, "official fp32": reference}
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    with torch.inference_mode():
+        for _ in range(runs):
+            for name, model in ways.items():
+                start = time.perf_counter()
+                model(timed.to(next(model.parameters()).dtype))
+                times[name].append(time.perf_counter() - start)
+    speed_table = Table(
+        "implementation",
+        "min / median / max (s)",
+        "time / official fp32, per round (min-max)",
+        title=f"BigVGAN precision, {timed.shape[-1] * 512 / 44100:.2f} s of real audio, {runs} interleaved rounds, "
+        f"{torch.get_num_threads()} threads",
+    )
+    for name, values in times.items():
+        ratios = [t / o for t, o in zip(values, times["official fp32"], strict=True)]
+        ordered = sorted(values)
+        speed_table.add_row(
+            name,
+            f"{ordered[0]:.2f} / {ordered[len(ordered) // 2]:.2f} / {ordered[-1]:.2f}",
+            f"{min(ratios):.3f}-{max(ratios):.3f}",
+        )
+    quality = Table(
+        "recording",
+        "bf16 vs fp32",
+        "fp32, mel +0.05 nats vs fp32",
+        "peak |bf16 - fp32|",
+        title="What bf16 changes (random weights; multi-res STFT log-mag L1, 128-2048)",
+    )
+    with torch.inference_mode():
+        for file, mel in mels.items():
+            exact = vocode_in_chunks(ours, mel)
+            reduced = vocode_in_chunks(half, mel)
+            nudged = vocode_in_chunks(ours, mel + 0.05)
+            quality.add_row(
+                file,
+                f"{multires_stft_distance(exact, reduced):.4f}",
+                f"{multires_stft_distance(exact, nudged):.4f}",
+                f"{(exact - reduced).abs().max().item():.2e}",
+            )
+    return speed_table, quality
 
 
 def _uncached_load(folder: Path) -> torch.nn.Module:
@@ -240,15 +308,30 @@ def adapter_error(files_per_set: int = 8, max_seconds: float = 30.0) -> tuple[Ta
     return summary, per_file
 
 
+SECTIONS = ("adapter", "speed", "precision", "load", "memory")
+
+
 def main() -> None:
-    summary, per_file = adapter_error()
-    console.print(summary)
-    console.print(per_file)
+    """`python benchmarks/bench_bigvgan.py [SECTION ...]`: all of `SECTIONS` by default."""
+    chosen = sys.argv[1:] or SECTIONS
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        sys.exit(f"Unknown section {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}.")
+    if "adapter" in chosen:
+        console.print(*adapter_error())
+    if set(chosen) == {"adapter"}:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        console.print(speed(folder))
-        console.print(load_time(folder))
-        console.print(memory(folder))
+        ours, reference = _same_weights(folder)  # and the checkpoint in `folder` that load and memory read
+        if "speed" in chosen:
+            console.print(speed(ours, reference))
+        if "precision" in chosen:
+            console.print(*precision(ours, reference))
+        if "load" in chosen:
+            console.print(load_time(folder))
+        if "memory" in chosen:
+            console.print(memory(folder))
 
 
 if __name__ == "__main__":

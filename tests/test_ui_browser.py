@@ -277,6 +277,8 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
 def test_library_lists_models_and_opens_one_in_generate(page, screenshots):
     open_tab(page, "Library")
     page.locator("#library-models span", has_text="tiny").first.wait_for()
+    # The tab refreshes its lists when opened: the screenshot waits for them, not for spinners.
+    page.wait_for_function("() => !document.body.innerText.includes('processing |')")
     page.screenshot(path=screenshots / "library.png", full_page=True)
     page.get_by_role("button", name="Open in Generate").click()
     page.get_by_text("Own vocoder:").wait_for()

@@ -20,20 +20,23 @@ def vocode_in_chunks(
     Each chunk is vocoded with `context` extra frames on both sides (at least the
     generator's receptive field), the context is cut away, and neighbouring chunks are
     crossfaded over `crossfade` frames inside the overlap, so the result matches a
-    whole-input pass to within float error.
+    whole-input pass to within float error. The mel is cast to the generator's precision
+    (see `plugin.PRECISION_SWITCH`); the audio is float32 whatever it is.
     """
     hop = generator.config.hop
     frames = mel.shape[-1]
+    dtype = next(generator.parameters()).dtype
+    mel = mel.to(dtype)
     if frames <= chunk + 2 * crossfade:
-        return generator(mel)[:, 0]
+        return generator(mel)[:, 0].float()
     context = generator.receptive_field_frames() + crossfade
-    out = mel.new_zeros(mel.shape[0], frames * hop)
-    weight = mel.new_zeros(frames * hop)
+    out = mel.new_zeros(mel.shape[0], frames * hop, dtype=torch.float32)
+    weight = out.new_zeros(frames * hop)
     ramp = torch.linspace(0, 1, crossfade * hop + 2, device=mel.device)[1:-1]
     for start in range(0, frames, chunk):
         stop = min(frames, start + chunk)
         lo, hi = max(0, start - context), min(frames, stop + context)
-        audio = generator(mel[..., lo:hi])[:, 0]
+        audio = generator(mel[..., lo:hi])[:, 0].float()
         keep_lo = max(0, start - crossfade // 2)
         keep_hi = min(frames, stop + crossfade // 2)
         piece = audio[:, (keep_lo - lo) * hop : (keep_hi - lo) * hop]
