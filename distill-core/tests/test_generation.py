@@ -10,6 +10,7 @@ from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import ONE_SHOT, TEXTURE, generation_mode
 from distill.errors import DistillError
 from distill.inference.chunking import chunk_count
+from distill.inference.latents import anchor_tour
 from distill.inference.pipeline import generate, sounding_frames
 from distill.models.format import load_model
 from distill.vocoders import select_vocoder
@@ -87,3 +88,10 @@ def test_trimming_keeps_everything_within_60_db_of_the_loudest_frame():
     power = torch.zeros(4, 10)
     power[:, 0], power[:, 5], power[:, 6] = 1e4, 2e-2, 1e-3  # frame 5 is 57 dB down, frame 6 is 70 dB down
     assert sounding_frames(torch.log1p(power)) == 6
+
+
+@pytest.mark.parametrize("first_seed", [0, 17, 2**64 - 40])
+def test_consecutive_seeds_start_from_every_anchor_before_any_repeats(first_seed):
+    tour = anchor_tour(13, first_seed, 26)
+    assert sorted(tour[:13].tolist()) == list(range(13)) and torch.equal(tour[:13], tour[13:])
+    assert all(int(anchor_tour(13, first_seed + k)[0]) == tour[k] for k in range(26))  # one seed, one anchor
