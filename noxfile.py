@@ -79,9 +79,10 @@ def tests(session: nox.Session) -> None:
     install_distill(session, extras="[ui]")
     install_test_requirements(session)
     ensure_chromium(session)
-    # Two workers on two cores: one torch thread each, or they trip over each other. loadgroup keeps
-    # the browser tests on one worker, so they share one app server.
-    args = ("-n", "2", "--dist", "loadgroup", "--durations", "15", *session.posargs)
+    # Two workers on two cores: one torch thread each, or they trip over each other. loadfile keeps
+    # each file's tests on one worker, so the browser tests share one app server (loadgroup's
+    # xdist_group marks are silently ignored under pytest 9.2, pytest-xdist issue #1386).
+    args = ("-n", "2", "--dist", "loadfile", "--durations", "15", *session.posargs)
     session.run("pytest", *args, env={"OMP_NUM_THREADS": "1"})
     if not session.posargs:
         python = example_python(session)
