@@ -74,9 +74,9 @@ def anchor_tour(anchors: int, seed: int, count: int = 1) -> torch.Tensor:
     """Anchor indices `[count]` for seeds `seed`, `seed + 1`, ...: every anchor once before any repeats.
 
     Independent draws clump by chance: the demo's seeds 0-39 drew a drum's anchor 16 times
-    and a pluck's 4 times (the collection has 8 of each), so its 40 sounds leaned to drums. A fixed shuffle walked in seed
-    order keeps each seed's sound its own and deterministic, and makes `-n N` a tour of the
-    collection.
+    and a pluck's 4 times (the collection has 8 of each), so its 40 sounds leaned to drums.
+    A fixed shuffle walked in seed order keeps each seed's sound its own and deterministic,
+    and makes `-n N` a tour of the collection.
     """
     order = torch.randperm(anchors, generator=torch.Generator().manual_seed(TOUR_SEED))
     return order[torch.tensor([(seed + k) % anchors for k in range(count)])]
