@@ -29,7 +29,7 @@ TOUR_SEED = 0  # the fixed shuffle `anchor_tour` walks through
 
 
 def one_shot_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
-    """`[count, latent_dim]` independent draws, each near one of the collection's sounds."""
+    """`[count, latent_dim]` draws near the collection's sounds: the anchors of `anchor_tour` from `seed` on."""
     g = torch.Generator().manual_seed(seed)
     anchors, widths = analysis.anchors, _kernel_widths(analysis)
     picked = anchor_tour(anchors.shape[0], seed, count)
