@@ -50,15 +50,25 @@ def official(config: dict):
     return model
 
 
-def _best_times(models: list[tuple[str, torch.nn.Module]], mel: torch.Tensor, repeats: int) -> dict[str, float]:
-    """Best wall time per model, the models interleaved so drifting machine load hits all alike."""
+def _interleaved_times(
+    models: list[tuple[str, torch.nn.Module]], mel: torch.Tensor, repeats: int
+) -> dict[str, list[float]]:
+    """Wall times per model and round, the models interleaved so drifting machine load hits all alike.
+
+    Each model gets the mel in its own precision.
+    """
     times: dict[str, list[float]] = {name: [] for name, _ in models}
     for _ in range(repeats):
         for name, model in models:
             start = time.perf_counter()
-            model(mel)
+            model(mel.to(next(model.parameters()).dtype))
             times[name].append(time.perf_counter() - start)
-    return {name: min(values) for name, values in times.items()}
+    return times
+
+
+def _best_times(models: list[tuple[str, torch.nn.Module]], mel: torch.Tensor, repeats: int) -> dict[str, float]:
+    """Best wall time per model of `_interleaved_times`."""
+    return {name: min(values) for name, values in _interleaved_times(models, mel, repeats).items()}
 
 
 def _same_weights(folder: Path) -> tuple[BigVGANGenerator, torch.nn.Module]:
@@ -133,14 +143,10 @@ def precision(
     clips = [_recordings(name, 1, 4.0)[0] for name in ("drums-rumpf", "drums-millo", "music", "sfx")]
     mels = {file: adapt_mel(waveform_to_mel(wav, config), config) for file, wav in clips}
     timed = max(mels.values(), key=lambda m: m.shape[-1])[..., : math.ceil(seconds * 44100 / 512)]
-    ways = {"ours fp32": ours, "ours bf16": half, "official fp32": reference}
-    times: dict[str, list[float]] = {name: [] for name in ways}
     with torch.inference_mode():
-        for _ in range(runs):
-            for name, model in ways.items():
-                start = time.perf_counter()
-                model(timed.to(next(model.parameters()).dtype))
-                times[name].append(time.perf_counter() - start)
+        times = _interleaved_times(
+            [("ours fp32", ours), ("ours bf16", half), ("official fp32", reference)], timed, runs
+        )
     speed_table = Table(
         "implementation",
         "min / median / max (s)",
