@@ -4,27 +4,36 @@ Core: 48 kHz, centred frames every 512 samples, HTK power mel, log1p.
 BigVGAN: 44.1 kHz, frame k spanning samples [512k - 768, 512k + 1280) (centre 512k + 256),
 Slaney magnitude mel up to 22.05 kHz, log(clamp(x, 1e-5)).
 
-So: undo log1p; move to BigVGAN's frame times (linear interpolation of band power);
-estimate the linear power spectrum (NNLS inverse of the model's own filterbank);
-resample it onto 44.1 kHz bin frequencies; take magnitudes through BigVGAN's Slaney
-filterbank; log-clamp.
+So: undo log1p; move to BigVGAN's frame times (interpolating band magnitudes); explain
+each frame's bands as a non-negative set of spectral lines seen through the model's Hann
+window and filterbank (Richardson-Lucy); render those lines through a 44.1 kHz Hann
+window, which moves every peak onto 44.1 kHz bins with the right width and leakage;
+take magnitudes, scaled by what the spread the bands cannot resolve leaves of them,
+through BigVGAN's Slaney filterbank; log-clamp.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 import torchaudio.functional as AF
 
-from distill.vocoders import SpectrogramConfig, mel_to_linear_power, mel_to_power
+from distill.vocoders import SpectrogramConfig, mel_filterbank, mel_to_power
 
 TARGET_RATE = 44100
 TARGET_FFT = 2048
 TARGET_HOP = 512
 TARGET_MELS = 128
 LOG_FLOOR = 1e-5
+ITERATIONS = 24  # Richardson-Lucy steps: enough to separate partials, cheap next to the generator
+FINE_LINES_PER_BIN = 4  # line spacing where the model's bands are narrower than two bins
+KERNEL_BINS = 48  # Hann leakage kept this many bins either side of a line (below -110 dB beyond)
+CHUNK_FRAMES = 1024  # frames fitted at a time: memory stays flat for any length
+FLOOR = 1e-30  # divisions clamp here: far below any band power, far above float32 underflow
+HANN_NOISE_BANDWIDTH = 1.5  # bins: noise power a Hann bin gathers, so adjacent bins are not independent
 
 
 @lru_cache(maxsize=4)
@@ -45,40 +54,186 @@ def _frame_positions(count: int, config: SpectrogramConfig) -> torch.Tensor:
     return centres * config.sample_rate / config.hop_length
 
 
-def _interpolate_frames(power: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+def _interpolate_frames(values: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """Linear interpolation along the last axis at fractional `positions` (clamped to the ends)."""
-    last = power.shape[-1] - 1
-    positions = positions.clamp(0, last).to(power.device)
+    last = values.shape[-1] - 1
+    positions = positions.clamp(0, last).to(values.device)
     left = positions.floor().long().clamp(max=max(last - 1, 0))
     right = (left + 1).clamp(max=last)
-    weight = (positions - left).to(power.dtype)
-    return power[..., left] * (1 - weight) + power[..., right] * weight
+    weight = (positions - left).to(values.dtype)
+    return values[..., left] * (1 - weight) + values[..., right] * weight
 
 
-def _bin_regrid(config: SpectrogramConfig, device: torch.device) -> torch.Tensor:
-    """`[n_freqs_src, n_freqs_44k]` linear-interpolation matrix between bin frequencies."""
-    source = torch.arange(config.n_freqs, dtype=torch.float64) * config.sample_rate / config.n_fft
-    target = torch.arange(TARGET_FFT // 2 + 1, dtype=torch.float64) * TARGET_RATE / TARGET_FFT
-    position = (target / (source[1] - source[0])).clamp(max=config.n_freqs - 1)
-    left = position.floor().long().clamp(max=config.n_freqs - 2)
-    weight = position - left
-    matrix = torch.zeros(config.n_freqs, target.numel(), dtype=torch.float64)
-    columns = torch.arange(target.numel())
-    matrix[left, columns] = 1 - weight
-    matrix[left + 1, columns] += weight
-    return matrix.float().to(device)
+def _move_frames(power: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """Band powers `[B, n_mels, frames]` at BigVGAN's frame centres `[B, n_mels, frames_44k]`.
+
+    Interpolated as magnitudes: across an onset or a decay, interpolating power leaks
+    the loud frame into the quiet one far more than either window saw.
+    """
+    positions = _frame_positions(target_frames(power.shape[-1], config), config)
+    return _interpolate_frames(power.sqrt(), positions).square()
+
+
+def _hann_leakage(offsets: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """Power a periodic Hann window of `n_fft` passes from a line `offsets` bins away, 1 on the bin.
+
+    The window's spectrum is three shifted Dirichlet kernels; float64 offsets.
+    """
+
+    def dirichlet(x: torch.Tensor) -> torch.Tensor:
+        at_peak = torch.remainder(x, n_fft).abs() < 1e-9
+        safe = torch.where(at_peak, torch.full_like(x, 0.5), x)
+        phase = torch.exp(-1j * math.pi * safe * (n_fft - 1) / n_fft)
+        value = phase * torch.sin(math.pi * safe) / torch.sin(math.pi * safe / n_fft)
+        return torch.where(at_peak, torch.full_like(value, n_fft), value)
+
+    response = 0.5 * dirichlet(offsets) - 0.25 * dirichlet(offsets - 1) - 0.25 * dirichlet(offsets + 1)
+    return response.abs().square() / (n_fft / 2) ** 2
+
+
+def _htk_band_spacing(frequencies: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """Width in Hz of one step of the model's HTK mel scale at `frequencies` (Hz)."""
+    mel_span = 2595 * (math.log10(1 + config.f_max_hz / 700) - math.log10(1 + config.f_min / 700))
+    return mel_span / (config.n_mels + 1) * (700 + frequencies) * math.log(10) / 2595
+
+
+def _line_positions(config: SpectrogramConfig) -> torch.Tensor:
+    """Candidate line frequencies, in source bins: finer where bands resolve less than two bins."""
+    bin_hz = config.sample_rate / config.n_fft
+    fine = torch.arange((config.n_freqs - 1) * FINE_LINES_PER_BIN + 1, dtype=torch.float64) / FINE_LINES_PER_BIN
+    narrow = fine[_htk_band_spacing(fine * bin_hz, config) < 2 * bin_hz]
+    coarse_from = math.ceil(narrow.max().item()) if narrow.numel() else 0
+    return torch.cat([fine[fine < coarse_from], torch.arange(coarse_from, config.n_freqs, dtype=torch.float64)])
+
+
+def _leakage_with_images(bins: torch.Tensor, lines: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """`[bins, lines]` power each line (in bins of this analysis) puts in each bin, with its
+    mirror images at minus the line and n_fft minus the line, as a real signal has;
+    zero beyond `KERNEL_BINS`."""
+    total = torch.zeros(bins.numel(), lines.numel(), dtype=torch.float64)
+    for image in (lines, -lines, n_fft - lines):
+        offsets = bins[:, None] - image
+        near = offsets.abs() <= KERNEL_BINS
+        total[near] += _hann_leakage(offsets[near], n_fft)
+    return total
+
+
+def _unresolved_magnitude(bins: int, config: SpectrogramConfig) -> torch.Tensor:
+    """Per 44.1 kHz bin `[bins]`: E[sum |X|] / sum sqrt(E|X|^2) over the bins one band cannot resolve.
+
+    A band fixes only the total power of the n independent bins under it (its width over
+    Hann's noise bandwidth: neighbouring bins overlap); for a noise-like spectrum those powers are
+    exponential with that sum, so each magnitude is sqrt(power) times
+    Gamma(3/2) Gamma(n) / Gamma(n + 1/2) * sqrt(n): 1 for n = 1, sqrt(pi) / 2 for large n.
+    """
+    frequencies = torch.arange(bins, dtype=torch.float64) * TARGET_RATE / TARGET_FFT
+    bin_hz = config.sample_rate / config.n_fft
+    n = (_htk_band_spacing(frequencies, config) / (HANN_NOISE_BANDWIDTH * bin_hz)).clamp_min(1.0)
+    return torch.exp(math.lgamma(1.5) + torch.lgamma(n) - torch.lgamma(n + 0.5)) * n.sqrt()
+
+
+@dataclass(frozen=True)
+class _Banded:
+    """A mostly-zero `[rows, cols]` matrix kept as dense blocks: (row start, col start, block)."""
+
+    blocks: tuple[tuple[int, int, torch.Tensor], ...]
+    rows: int
+    cols: int
+
+    @classmethod
+    def from_dense(cls, matrix: torch.Tensor, rows_per_block: int) -> _Banded:
+        """Split into row blocks, each cut to the columns it touches."""
+        blocks = []
+        for start in range(0, matrix.shape[0], rows_per_block):
+            part = matrix[start : start + rows_per_block]
+            used = part.abs().sum(0).nonzero()
+            if used.numel():
+                lo, hi = used.min().item(), used.max().item() + 1
+                blocks.append((start, lo, part[:, lo:hi].contiguous()))
+        return cls(tuple(blocks), matrix.shape[0], matrix.shape[1])
+
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
+        """`[rows, cols] @ [B, cols, T] -> [B, rows, T]`."""
+        out = x.new_zeros(x.shape[0], self.rows, x.shape[-1])
+        for r, c, block in self.blocks:
+            out[:, r : r + block.shape[0]] += torch.matmul(block, x[:, c : c + block.shape[1]])
+        return out
+
+    def transposed_matmul(self, y: torch.Tensor) -> torch.Tensor:
+        """`[rows, cols].T @ [B, rows, T] -> [B, cols, T]`."""
+        out = y.new_zeros(y.shape[0], self.cols, y.shape[-1])
+        for r, c, block in self.blocks:
+            out[:, c : c + block.shape[1]] += torch.matmul(block.T, y[:, r : r + block.shape[0]])
+        return out
+
+
+@dataclass(frozen=True)
+class _Operators:
+    """Everything `adapt_mel` multiplies by, for one config and device."""
+
+    bands_of_lines: _Banded  # [n_mels, lines]: the model's band powers a unit line produces
+    back_projection: _Banded  # the same, each column divided by its sum (Richardson-Lucy's step)
+    band_mass: torch.Tensor  # [n_mels, 1]: the band powers a unit line on every candidate gives
+    spectrum_of_lines: _Banded  # [1025, lines]: 44.1 kHz power spectrum of each unit line
+    bigvgan_bands: _Banded  # [128, 1025]: Slaney bands, times `_unresolved_magnitude` per bin
+
+
+@lru_cache(maxsize=8)
+def _operators(config: SpectrogramConfig, device: str) -> _Operators:
+    """Built once per config and device (in float64, kept in float32), outside inference
+    mode so that callers in and out of it can both use them."""
+    with torch.inference_mode(False):
+        lines = _line_positions(config)
+        seen = _leakage_with_images(torch.arange(config.n_freqs, dtype=torch.float64), lines, config.n_fft)
+        bands = mel_filterbank(config, "cpu").double().T @ seen
+        in_target_bins = lines * (config.sample_rate / config.n_fft) / (TARGET_RATE / TARGET_FFT)
+        target_bins = torch.arange(TARGET_FFT // 2 + 1, dtype=torch.float64)
+        rendered = _leakage_with_images(target_bins, in_target_bins, TARGET_FFT) * (in_target_bins < TARGET_FFT / 2)
+        slaney = slaney_filterbank().double() * _unresolved_magnitude(TARGET_FFT // 2 + 1, config)[:, None]
+
+        def banded(matrix: torch.Tensor, rows_per_block: int) -> _Banded:
+            return _Banded.from_dense(matrix.float().to(device), rows_per_block)
+
+        return _Operators(
+            bands_of_lines=banded(bands, 8),
+            back_projection=banded(bands / bands.sum(0).clamp_min(FLOOR), 8),
+            band_mass=bands.sum(1, keepdim=True).float().to(device),
+            spectrum_of_lines=banded(rendered, 64),
+            bigvgan_bands=banded(slaney.T, 8),
+        )
+
+
+def _fit_lines(bands: torch.Tensor, ops: _Operators) -> torch.Tensor:
+    """Band powers `[B, n_mels, T]` -> non-negative line powers `[B, lines, T]` that reproduce them.
+
+    Richardson-Lucy (multiplicative, so non-negative throughout) from the flat start's
+    first step: where bands are narrow it gathers each partial onto the lines under it,
+    and where they are wide it keeps the power evenly spread rather than ringing.
+    """
+    lines = ops.back_projection.transposed_matmul(bands / ops.band_mass.clamp_min(FLOOR))
+    for _ in range(ITERATIONS):
+        ratio = bands / (ops.bands_of_lines @ lines).clamp_min(FLOOR)
+        lines = lines * ops.back_projection.transposed_matmul(ratio)
+    return lines
+
+
+def _bigvgan_log_mel(bands: torch.Tensor, ops: _Operators) -> torch.Tensor:
+    """Source band powers at BigVGAN's frame times `[B, n_mels, T]` -> BigVGAN log-mel `[B, 128, T]`."""
+    spectrum = ops.spectrum_of_lines @ _fit_lines(bands, ops)
+    return (ops.bigvgan_bands @ (spectrum + 1e-9).sqrt()).clamp_min(LOG_FLOOR).log()
 
 
 def adapt_mel(mel: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    """Core log1p mel `[B, n_mels, frames]` -> BigVGAN log-mel `[B, 128, frames_44k]`."""
-    power = mel_to_power(mel)
-    frames = target_frames(mel.shape[-1], config)
-    moved = _interpolate_frames(power, _frame_positions(frames, config))
-    linear = mel_to_linear_power(torch.log1p(moved), config)
-    regridded = torch.einsum("bft,fg->bgt", linear, _bin_regrid(config, mel.device))
-    magnitude = (regridded + 1e-9).sqrt()
-    bands = torch.einsum("bft,fm->bmt", magnitude, slaney_filterbank().to(mel.device))
-    return bands.clamp_min(LOG_FLOOR).log()
+    """Core log1p mel `[B, n_mels, frames]` -> BigVGAN log-mel `[B, 128, frames_44k]` (float32, same device)."""
+    bands = _move_frames(mel_to_power(mel), config)
+    ops = _operators(config, str(mel.device))
+    return torch.cat(
+        [
+            _bigvgan_log_mel(bands[..., start : start + CHUNK_FRAMES], ops)
+            for start in range(0, bands.shape[-1], CHUNK_FRAMES)
+        ],
+        dim=-1,
+    )
 
 
 def reference_mel(wav: torch.Tensor) -> torch.Tensor:
