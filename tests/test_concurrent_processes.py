@@ -51,7 +51,7 @@ else:
             f.write(text[: len(text) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
     Path.write_text = half_then_die
-history.record({"model": "kit", "seed": 7}, torch.zeros(8))
+history.record({"model": "kit", "seed": 7}, [0.0] * 8)
 """
 
 # Waits for the file argv[1], then records argv[2] history entries as fast as it can.
@@ -64,7 +64,7 @@ print("ready", flush=True)
 while not Path(sys.argv[1]).exists():
     time.sleep(0.01)
 for seed in range(int(sys.argv[2])):
-    history.record({"model": "kit", "seed": seed}, torch.zeros(8))
+    history.record({"model": "kit", "seed": seed}, [0.0] * 8)
 """
 
 # Waits for the file argv[1], then runs the CLI with argv[2:].
@@ -162,11 +162,10 @@ def test_a_model_killed_before_its_rename_is_not_listed_or_picked(run_cli, audio
 
 @pytest.mark.parametrize("moment", ["write", "rename"])
 def test_a_history_entry_killed_mid_write_breaks_nothing(run_cli, distill_home, moment):
-    import torch
 
     from distill.library import history
 
-    history.record({"model": "kit", "seed": 1}, torch.zeros(8))
+    history.record({"model": "kit", "seed": 1}, [0.0] * 8)
     killed = subprocess.run([sys.executable, "-c", HISTORY_KILLED, moment], env=_env(), capture_output=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
     assert len(list((distill_home / "history").iterdir())) == 2  # the entry and the killed one's temporary

@@ -87,7 +87,7 @@ def test_a_damaged_presets_file_is_one_sentence(run_cli, kit, distill_home, tmp_
 def test_history_files_without_an_id_or_not_json_never_break_the_list(run_cli, distill_home):
     from distill.library import history
 
-    kept = history.record({"model": "kit", "seed": 5}, torch.zeros(8))
+    kept = history.record({"model": "kit", "seed": 5}, [0.0] * 8)
     folder = distill_home / "history"
     (folder / "20200101T000000000000-noid.json").write_text(json.dumps({"model": "old", "seed": 1}))
     (folder / "20200101T000000000001-list.json").write_text("[1, 2]")

@@ -63,7 +63,7 @@ def test_history_ids_are_never_paths_or_patterns(run_cli, distill_home, tmp_path
     from distill.library import history
     from distill.paths import history_dir
 
-    history.record({"model": "kit", "seed": 1}, torch.zeros(8))
+    history.record({"model": "kit", "seed": 1}, [0.0] * 8)
     secrets = [distill_home / "secret.json", tmp_path / "elsewhere" / "secret.json"]
     for secret in secrets:
         secret.parent.mkdir(exist_ok=True)

@@ -58,33 +58,56 @@ def _new_temp(target: Path) -> Path:
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
-
-    On any exception the temporary is removed and `target` stays as it was. I/O errors
-    (disk full, read-only or missing folder) become one `DistillError` sentence naming
-    `target`, including a writer's own error (torch, libsndfile) when the disk is full.
-    Writers must name their format explicitly: the temporary's suffix is `.part`.
-    """
-    target = Path(target)
-    tmp: Path | None = None
+def io_errors(target: Path) -> Iterator[None]:
+    """I/O errors while writing `target` (disk full, read-only or missing folder) as one
+    `DistillError` sentence naming it, a writer's own error (torch, libsndfile) on a full
+    disk included."""
     try:
-        _make_parent(target)
-        tmp = _new_temp(target)
-        yield tmp
-        os.replace(tmp, target)
-        remove_stale_temps(target.parent)
+        yield
     except OSError as exc:
         raise DistillError(f"Cannot write {target}: {io_problem(exc)}.") from exc
     except DistillError:
         raise
     except Exception as exc:
-        if tmp is not None and _is_full(target.parent):
+        if _is_full(Path(target).parent):
             raise DistillError(f"Cannot write {target}: No space left on device.") from exc
         raise
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
+
+    On any exception the temporary is removed and `target` stays as it was; I/O errors
+    become one sentence (`io_errors`). Writers must name their format explicitly: the
+    temporary's suffix is `.part`.
+    """
+    target = Path(target)
+    tmp: Path | None = None
+    try:
+        with io_errors(target):
+            _make_parent(target)
+            tmp = _new_temp(target)
+            yield tmp
+            os.replace(tmp, target)
+            remove_stale_temps(target.parent)
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_path(target: Path) -> Iterator[Path]:
+    """A temporary file beside `target` for an intermediate result, removed on leaving whatever happens."""
+    target = Path(target)
+    with io_errors(target):
+        _make_parent(target)
+        tmp = _new_temp(target)
+    try:
+        with io_errors(target):
+            yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_atomic(target: Path, write: Callable[[Path], object]) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,17 @@ import soundfile as sf
 import torch
 
 from distill.audio.io import WRITABLE_FORMATS, sf_path
-from distill.audio.resampling import resample
+from distill.audio.overview import Overview
+from distill.audio.quality import NEAR_SILENT_DBFS, LevelMeter
+from distill.audio.resampling import resampled
 from distill.errors import DistillError
-from distill.fileio import atomic_path, write_text_atomic
+from distill.fileio import atomic_path, scratch_path, write_text_atomic
 
 FORMATS = WRITABLE_FORMATS
 OUTPUT_RATES = (44100, 48000, 96000)
 PCM_SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 DEFAULT_CEILING_DB = -1.0
+READ_FRAMES = 1 << 18  # frames per block of the second pass
 
 
 @dataclass
@@ -51,50 +55,111 @@ class ExportSettings:
         return {"ogg": "VORBIS", "mp3": "MPEG_LAYER_III"}.get(self.format, PCM_SUBTYPES[self.bit_depth])
 
 
-def normalise_peak(wav: torch.Tensor, ceiling_db: float | None) -> tuple[torch.Tensor, float]:
-    """Scale so the peak sits at the ceiling; without one, only scale down what would clip.
-
-    Returns the scaled signal and the gain applied, in dB (0 when left alone).
-    """
-    peak = wav.abs().max().item() if wav.numel() else 0.0
+def peak_gain(peak: float, ceiling_db: float | None) -> float:
+    """The factor that puts `peak` at the ceiling; without one, only what keeps it from clipping."""
     if peak == 0.0:
-        return wav, 0.0
+        return 1.0
     ceiling = 10 ** (ceiling_db / 20) if ceiling_db is not None else 1.0
     if ceiling_db is None and peak <= ceiling:
-        return wav, 0.0
-    return wav * (ceiling / peak), 20 * math.log10(ceiling / peak)
+        return 1.0
+    return ceiling / peak
+
+
+@dataclass
+class Written:
+    """What `export_audio` wrote, and what it measured on the way."""
+
+    channels: int
+    frames: int
+    peak_before_dbfs: float | None  # the render's peak at the output rate, before any gain
+    gain_db: float
+    near_silent: bool  # peak below NEAR_SILENT_DBFS (or no finite signal): written at its own level
+    quality: dict[str, Any]  # `LevelMeter.report()` of exactly the samples written
+    overview: list[float]
+
+
+def _pieces(audio: torch.Tensor | Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """One `[samples]` / `[channels, samples]` tensor, or a stream of them, as `[channels, n]` float32 CPU pieces."""
+    for piece in [audio] if isinstance(audio, torch.Tensor) else audio:
+        piece = piece.detach().float().cpu()
+        yield piece[None] if piece.dim() == 1 else piece
+
+
+def _stage(blocks: Iterable[torch.Tensor], rate: int, scratch: Path) -> tuple[int, int, float | None]:
+    """Pass one: the output-rate signal into a float32 scratch file.
+
+    Returns channels, frames and the peak (None when any sample is not finite).
+    """
+    channels, frames, peak, finite = 1, 0, 0.0, True
+    out: sf.SoundFile | None = None
+    try:
+        for block in blocks:
+            if out is None:
+                channels = block.shape[0]
+                out = sf.SoundFile(sf_path(scratch), "w", rate, channels, "FLOAT", format="W64")
+            if block.numel():
+                finite = finite and bool(torch.isfinite(block).all())
+                peak = max(peak, block.abs().max().item()) if finite else peak
+            out.write(block.T.contiguous().numpy())
+            frames += block.shape[-1]
+    finally:
+        if out is not None:
+            out.close()
+    return channels, frames, peak if finite else None
 
 
 def export_audio(
-    wav: torch.Tensor, sample_rate: int, path: Path, settings: ExportSettings, tags: dict[str, Any]
-) -> Path:
-    """`[samples]` or `[channels, samples]` -> a finished file at `path`, atomically."""
+    audio: torch.Tensor | Iterable[torch.Tensor],
+    sample_rate: int,
+    path: Path,
+    settings: ExportSettings,
+    tags: dict[str, Any] | Callable[[], dict[str, Any]],
+) -> Written:
+    """A render -> a finished file at `path`, atomically, in the memory of a piece whatever its length.
+
+    `audio` is `[samples]` or `[channels, samples]` at `sample_rate`, or an iterable of
+    `[channels, n]` pieces of one signal in order. Two passes: the first resamples to the
+    output rate into a float32 scratch file beside `path` and finds the peak; the second
+    scales every sample by the gain that puts that peak at the ceiling, measures exactly
+    what it writes (`LevelMeter`, `Overview`) and encodes the file. A render whose peak
+    lies below `NEAR_SILENT_DBFS` is written at its own level, never lifted as if fine.
+    `tags` may be a function, asked once the render has been consumed.
+    """
     settings.validate()
-    data = wav.detach().float().cpu()
-    data = data[None] if data.dim() == 1 else data
-    data = resample(data, sample_rate, settings.sample_rate)
-    data, _ = normalise_peak(data, settings.peak_ceiling_db)
     path = Path(path)
-    try:
+    rate = settings.sample_rate
+    with scratch_path(path) as scratch:
+        channels, frames, peak = _stage(resampled(_pieces(audio), sample_rate, rate), rate, scratch)
+        level = 20 * math.log10(peak) if peak else None
+        near_silent = level is None or level < NEAR_SILENT_DBFS
+        gain = peak_gain(peak or 0.0, None if near_silent else settings.peak_ceiling_db)
+        meter, overview = LevelMeter(rate, channels), Overview(frames)
+        tags = tags() if callable(tags) else tags
         with (
             atomic_path(path) as tmp,
-            sf.SoundFile(
-                sf_path(tmp),
-                "w",
-                settings.sample_rate,
-                data.shape[0],
-                settings.subtype,
-                format=FORMATS[settings.format],
-            ) as out,
+            sf.SoundFile(sf_path(tmp), "w", rate, channels, settings.subtype, format=FORMATS[settings.format]) as out,
         ):
             out.title = str(tags.get("title", path.stem))
             out.artist = str(tags.get("model", ""))
             out.software = str(tags.get("software", ""))
             out.comment = json.dumps({k: v for k, v in tags.items() if k not in ("title",)}, sort_keys=True)
-            out.write(data.T.contiguous().numpy())
-    except OSError as exc:
-        raise DistillError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    return path
+            if frames:
+                with sf.SoundFile(sf_path(scratch)) as staged:
+                    for block in staged.blocks(READ_FRAMES, dtype="float32", always_2d=True):
+                        data = torch.from_numpy(block).T
+                        data = data * gain if gain != 1.0 else data
+                        meter.add(data)
+                        overview.add(data)
+                        out.write(data.T.contiguous().numpy())
+    return Written(
+        channels,
+        frames,
+        level,
+        20 * math.log10(gain),
+        near_silent,
+        meter.report(),
+        overview.values(),
+    )
 
 
 def read_tags(path: Path) -> dict[str, Any]:

@@ -39,33 +39,119 @@ def _biquad_high_pass(rate: int, q: float, fc: float) -> tuple[list[float], list
     return [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2], [1 + alpha, -2 * cos, 1 - alpha]
 
 
-def k_weight(wav: torch.Tensor, rate: int) -> torch.Tensor:
-    """BS.1770's K-weighting (head-related shelf, then RLB high-pass) at any sample rate."""
-    out = wav.double()
+def _k_weighting(rate: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """BS.1770's K-weighting (head-related shelf, then RLB high-pass) at any rate: (b, a) per biquad, a[0] = 1."""
+    stages = []
     for b, a in (_biquad_high_shelf(rate, 4.0, 1 / math.sqrt(2), 1500.0), _biquad_high_pass(rate, 0.5, 38.0)):
-        out = AF.lfilter(out, torch.tensor(a, dtype=out.dtype), torch.tensor(b, dtype=out.dtype), clamp=False)
-    return out
+        stages.append((torch.tensor(b, dtype=torch.float64) / a[0], torch.tensor(a, dtype=torch.float64) / a[0]))
+    return stages
+
+
+class _Biquad:
+    """One biquad over `[channels, n]` pieces, its state carried from piece to piece.
+
+    torchaudio's `lfilter` starts at rest; the response to the previous piece's last two
+    inputs and outputs is added as the all-pole response to two leading samples.
+    """
+
+    def __init__(self, b: torch.Tensor, a: torch.Tensor, channels: int) -> None:
+        self.b, self.a = b, a
+        self.x = torch.zeros(channels, 2, dtype=torch.float64)  # x[n-2], x[n-1]
+        self.y = torch.zeros(channels, 2, dtype=torch.float64)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        (_, b1, b2), (_, a1, a2) = self.b.tolist(), self.a.tolist()
+        y = AF.lfilter(x, self.a, self.b, clamp=False)
+        kick = torch.zeros_like(x)
+        kick[:, 0] = b1 * self.x[:, 1] + b2 * self.x[:, 0] - a1 * self.y[:, 1] - a2 * self.y[:, 0]
+        if x.shape[-1] > 1:
+            kick[:, 1] = b2 * self.x[:, 1] - a2 * self.y[:, 1]
+        y = y + AF.lfilter(kick, self.a, torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64), clamp=False)
+        self.x = torch.cat([self.x, x], dim=-1)[:, -2:]
+        self.y = torch.cat([self.y, y], dim=-1)[:, -2:]
+        return y
+
+
+class LevelMeter:
+    """Peak, gated integrated loudness (ITU-R BS.1770-4), clipping and sanity of a signal fed in pieces.
+
+    K-weighting runs on a fixed grid of 100 ms steps with its filter state carried over,
+    so the loudness of a streamed render does not depend on how it was cut, and memory
+    holds one number per step and channel. A 400 ms gating block is four steps.
+    """
+
+    def __init__(self, rate: int, channels: int) -> None:
+        self.rate = rate
+        self.step = round(round(BLOCK_SECONDS * rate) * (1 - BLOCK_OVERLAP))
+        self.grid = self.step * 8
+        self.filters = [_Biquad(b, a, channels) for b, a in _k_weighting(rate)]
+        self.pending = torch.zeros(channels, 0, dtype=torch.float64)
+        self.step_energy: list[torch.Tensor] = []  # [channels, steps] sums of squared K-weighted samples
+        self.peak = 0.0
+        self.clipped = 0
+        self.finite = True
+        self.samples = 0
+
+    def add(self, piece: torch.Tensor) -> None:
+        """Measure the next `[channels, n]` samples."""
+        piece = piece.detach().float().cpu()
+        self.samples += piece.shape[-1]
+        if not bool(torch.isfinite(piece).all()):
+            self.finite = False
+        if not self.finite or not piece.numel():
+            return
+        self.peak = max(self.peak, piece.abs().max().item())
+        self.clipped += int((piece.abs() >= 1.0).sum())
+        self.pending = torch.cat([self.pending, piece.double()], dim=-1)
+        while self.pending.shape[-1] >= self.grid:
+            self._weigh(self.pending[:, : self.grid])
+            self.pending = self.pending[:, self.grid :]
+
+    def _weigh(self, samples: torch.Tensor) -> None:
+        for stage in self.filters:
+            samples = stage(samples)
+        whole = samples.shape[-1] // self.step * self.step
+        self.step_energy.append(samples[:, :whole].pow(2).reshape(samples.shape[0], -1, self.step).sum(-1))
+
+    def loudness(self) -> float | None:
+        """Integrated loudness in LUFS (all channel weights 1); None when shorter than one block
+        or gated away entirely. Call once, after the last piece."""
+        if not self.finite:
+            return None
+        if self.pending.shape[-1]:
+            self._weigh(self.pending)
+            self.pending = self.pending[:, :0]
+        steps = torch.cat(self.step_energy, dim=-1) if self.step_energy else torch.zeros(1, 0)
+        if steps.shape[-1] < 4:
+            return None
+        blocks = steps.unfold(-1, 4, 1).sum(-1) / (4 * self.step)  # [channels, blocks] mean power
+        total = blocks.sum(0)
+        loudness = -0.691 + 10 * torch.log10(total.clamp_min(1e-20))
+        gated = total[loudness > ABSOLUTE_GATE_LUFS]
+        if gated.numel() == 0:
+            return None
+        relative = -0.691 + 10 * math.log10(gated.mean().item()) + RELATIVE_GATE_LU
+        final = total[(loudness > ABSOLUTE_GATE_LUFS) & (loudness > relative)]
+        return round(-0.691 + 10 * math.log10(final.mean().item()), 2)
+
+    def report(self) -> dict[str, Any]:
+        """What a user checks before using a sound: level, loudness, clipping, silence, sanity."""
+        peak_db = 20 * math.log10(self.peak) if self.finite and self.peak > 0 else None
+        return {
+            "peak_dbfs": round(peak_db, 2) if peak_db is not None else None,
+            "loudness_lufs": self.loudness(),
+            "clipped_samples": self.clipped,
+            "silent": peak_db is None or peak_db < SILENCE_DBFS,
+            "finite": self.finite,
+        }
 
 
 def integrated_loudness(wav: torch.Tensor, rate: int) -> float | None:
-    """Gated integrated loudness in LUFS of `[channels, samples]` (all channel weights 1).
-
-    None when the signal is shorter than one 400 ms block or gated away entirely.
-    """
+    """Gated integrated loudness in LUFS of `[channels, samples]` or `[samples]`; see `LevelMeter`."""
     wav = wav[None] if wav.dim() == 1 else wav
-    block = round(BLOCK_SECONDS * rate)
-    step = round(block * (1 - BLOCK_OVERLAP))
-    if wav.shape[-1] < block:
-        return None
-    power = k_weight(wav, rate).pow(2).unfold(-1, block, step).mean(-1)  # [channels, blocks]
-    total = power.sum(0)
-    loudness = -0.691 + 10 * torch.log10(total.clamp_min(1e-20))
-    gated = total[loudness > ABSOLUTE_GATE_LUFS]
-    if gated.numel() == 0:
-        return None
-    relative = -0.691 + 10 * math.log10(gated.mean().item()) + RELATIVE_GATE_LU
-    final = total[(loudness > ABSOLUTE_GATE_LUFS) & (loudness > relative)]
-    return round(-0.691 + 10 * math.log10(final.mean().item()), 2)
+    meter = LevelMeter(rate, wav.shape[0])
+    meter.add(wav)
+    return meter.loudness()
 
 
 def peak_dbfs(wav: torch.Tensor) -> float | None:
@@ -77,14 +163,8 @@ def peak_dbfs(wav: torch.Tensor) -> float | None:
 
 
 def quality_report(wav: torch.Tensor, rate: int) -> dict[str, Any]:
-    """What a user checks before using a sound: level, loudness, clipping, silence, sanity."""
-    wav = wav.detach().float().cpu()
-    finite = bool(torch.isfinite(wav).all())
-    peak_db = peak_dbfs(wav)
-    return {
-        "peak_dbfs": round(peak_db, 2) if peak_db is not None else None,
-        "loudness_lufs": integrated_loudness(wav, rate) if finite else None,
-        "clipped_samples": int((wav.abs() >= 1.0).sum()),
-        "silent": peak_db is None or peak_db < SILENCE_DBFS,
-        "finite": finite,
-    }
+    """The `LevelMeter` report of a whole `[channels, samples]` or `[samples]` signal."""
+    wav = wav[None] if wav.dim() == 1 else wav
+    meter = LevelMeter(rate, wav.shape[0])
+    meter.add(wav)
+    return meter.report()

@@ -7,11 +7,15 @@
   a SOFA file (`hrtf`), or, offline and by default, from a built-in spherical-head model:
   interaural time difference by Woodworth's formula and a head-shadow low-pass on the far
   ear.
+
+Both are FIR filters run on a fixed grid of blocks (`BlockFir`), so a render streamed in
+pieces is placed exactly as the whole signal would be, in the memory of one block.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -23,24 +27,53 @@ from distill.errors import DistillError
 MODES = ("mono", "stereo", "binaural")
 HEAD_RADIUS_M = 0.0875
 SPEED_OF_SOUND = 343.0
+FIR_BLOCK = 1 << 16  # input samples per FFT block
 
 
-def _decorrelated(mono: torch.Tensor, seed: int, length: int = 1024) -> torch.Tensor:
-    """The same magnitude spectrum with random phase: an all-pass FIR, applied by FFT."""
+class BlockFir:
+    """Causal FIR filters `taps [C, T]` on a mono signal fed in pieces -> `[C, samples]` pieces.
+
+    Overlap-save on blocks of `block` input samples counted from the first sample, in
+    float64: however the input is cut, the output is the same samples (it lags by up to
+    a block until `finish`).
+    """
+
+    def __init__(self, taps: torch.Tensor, block: int = FIR_BLOCK) -> None:
+        self.taps = taps.shape[-1]
+        self.block = block
+        self.fft_size = 1 << math.ceil(math.log2(block + self.taps - 1))
+        self.spectrum = torch.fft.rfft(taps.double(), n=self.fft_size)
+        self.history = torch.zeros(self.taps - 1, dtype=torch.float64)
+        self.pending = torch.zeros(0)
+
+    def process(self, mono: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Filtered samples for every whole block the input now completes."""
+        self.pending = torch.cat([self.pending, mono.float()])
+        while self.pending.numel() >= self.block:
+            block, self.pending = self.pending[: self.block], self.pending[self.block :]
+            yield self._convolve(block)
+
+    def finish(self) -> Iterator[torch.Tensor]:
+        """The filtered rest of the input; the filters' tails past its end are cut."""
+        length = self.pending.numel()
+        if length:
+            yield self._convolve(torch.nn.functional.pad(self.pending, (0, self.block - length)))[:, :length]
+            self.pending = self.pending[:0]
+
+    def _convolve(self, block: torch.Tensor) -> torch.Tensor:
+        frame = torch.cat([self.history, block.double()])
+        out = torch.fft.irfft(torch.fft.rfft(frame, n=self.fft_size) * self.spectrum, n=self.fft_size)
+        self.history = frame[frame.numel() - (self.taps - 1) :]
+        return out[:, self.taps - 1 : self.taps - 1 + self.block].float()
+
+
+def decorrelation_fir(seed: int, length: int = 1024) -> torch.Tensor:
+    """`[length]` all-pass taps: the same magnitude spectrum with random phase."""
     g = torch.Generator().manual_seed(seed)
     phase = torch.rand(length // 2 + 1, generator=g) * 2 * math.pi
     phase[0] = 0.0
     phase[-1] = 0.0
-    fir = torch.fft.irfft(torch.polar(torch.ones_like(phase), phase), n=length)
-    return AF.fftconvolve(mono, fir)[: mono.numel()]
-
-
-def stereo(mono: torch.Tensor, width: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """`[samples] -> [2, samples]` by mid/side widening."""
-    if not 0.0 <= width <= 2.0:
-        raise DistillError("Stereo width must lie between 0 (mono) and 2 (extra wide).")
-    side = _decorrelated(mono, seed) * width * 0.5
-    return torch.stack([mono + side, mono - side]) / (1 + 0.5 * width)
+    return torch.fft.irfft(torch.polar(torch.ones_like(phase), phase), n=length)
 
 
 def spherical_head_hrir(azimuth_deg: float, rate: int, length: int = 256) -> torch.Tensor:
@@ -79,10 +112,64 @@ def sofa_hrir(path: Path, azimuth_deg: float, rate: int) -> torch.Tensor:
     return resample(irs[nearest], sofa_rate, rate)
 
 
-def binaural(mono: torch.Tensor, rate: int, azimuth_deg: float = 30.0, hrtf: Path | None = None) -> torch.Tensor:
-    """`[samples] -> [2, samples]`: the mono source placed at `azimuth_deg` for headphones."""
-    hrir = sofa_hrir(Path(hrtf), azimuth_deg, rate) if hrtf else spherical_head_hrir(azimuth_deg, rate)
-    return torch.stack([AF.fftconvolve(mono, hrir[ear])[: mono.numel()] for ear in range(2)])
+class Placement:
+    """Places a mono render that arrives in pieces: `process` each piece in order, then `finish`.
+
+    mono: the piece itself `[1, n]`. stereo: mid/side `[2, n]`, the side a decorrelated
+    copy scaled by `width`. binaural: the source at `azimuth` through a head-related
+    impulse response pair (`hrtf` SOFA file, or the built-in spherical head) `[2, n]`.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        mode: str = "mono",
+        width: float = 1.0,
+        azimuth: float = 30.0,
+        hrtf: Path | None = None,
+        seed: int = 0,
+    ) -> None:
+        if mode not in MODES:
+            raise DistillError(f"Unknown spatial mode '{mode}'; choose one of {', '.join(MODES)}.")
+        if mode == "stereo" and not 0.0 <= width <= 2.0:
+            raise DistillError("Stereo width must lie between 0 (mono) and 2 (extra wide).")
+        self.mode, self.width = mode, width
+        self.fir: BlockFir | None = None
+        if mode == "stereo":
+            self.fir = BlockFir(decorrelation_fir(seed)[None])
+        elif mode == "binaural":
+            self.fir = BlockFir(sofa_hrir(Path(hrtf), azimuth, rate) if hrtf else spherical_head_hrir(azimuth, rate))
+        self._mid = torch.zeros(0)  # stereo: the mono samples whose side is not out yet
+
+    def process(self, mono: torch.Tensor) -> Iterator[torch.Tensor]:
+        """`[n]` -> `[channels, m]` pieces."""
+        if self.fir is None:
+            yield mono[None]
+            return
+        if self.mode == "stereo":
+            self._mid = torch.cat([self._mid, mono.float()])
+        for filtered in self.fir.process(mono):
+            yield self._place(filtered)
+
+    def finish(self) -> Iterator[torch.Tensor]:
+        """What is still held back, once the last piece is in."""
+        if self.fir is not None:
+            for filtered in self.fir.finish():
+                yield self._place(filtered)
+
+    def _place(self, filtered: torch.Tensor) -> torch.Tensor:
+        if self.mode == "binaural":
+            return filtered
+        mid, self._mid = self._mid[: filtered.shape[-1]], self._mid[filtered.shape[-1] :]
+        side = filtered[0] * self.width * 0.5
+        return torch.stack([mid + side, mid - side]) / (1 + 0.5 * self.width)
+
+
+def place(pieces: Iterable[torch.Tensor], placement: Placement) -> Iterator[torch.Tensor]:
+    """A stream of mono pieces -> the stream of placed `[channels, n]` pieces."""
+    for piece in pieces:
+        yield from placement.process(piece)
+    yield from placement.finish()
 
 
 def render_spatial(
@@ -94,11 +181,5 @@ def render_spatial(
     hrtf: Path | None = None,
     seed: int = 0,
 ) -> torch.Tensor:
-    """`[samples] -> [channels, samples]` for `mode`."""
-    if mode == "mono":
-        return mono[None]
-    if mode == "stereo":
-        return stereo(mono, width, seed)
-    if mode == "binaural":
-        return binaural(mono, rate, azimuth, hrtf)
-    raise DistillError(f"Unknown spatial mode '{mode}'; choose one of {', '.join(MODES)}.")
+    """`[samples] -> [channels, samples]` for `mode`, the whole signal at once."""
+    return torch.cat(list(place([mono], Placement(rate, mode, width, azimuth, hrtf, seed))), dim=-1)

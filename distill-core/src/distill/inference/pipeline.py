@@ -1,18 +1,19 @@
 """Generation: latents near the collection's sounds -> decoded mel -> vocoder -> audio.
 
 One-shot models render one decoded segment per sound, trimmed where it falls silent;
-texture models join decoded segments along a latent path into a sound of any length.
+texture models join decoded segments along a latent path into a sound of any length,
+streamed piece by piece (`generate_stream`) so that an hour is written in bounded memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import torch
 
 from distill.audio.io import load_audio
-from distill.audio.resampling import resample
+from distill.audio.resampling import resampled
 from distill.audio.spectrogram import SpectrogramConfig, mel_to_power, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import MODES, ONE_SHOT, generation_mode
@@ -23,11 +24,13 @@ from distill.inference.chunking import chunk_count, overlap_add
 from distill.inference.latents import one_shot_latents, texture_latents
 from distill.models.format import DistillModel
 from distill.models.vae import build_vae
-from distill.vocoders.types import Vocoder, fit_length
+from distill.vocoders.checked import RenderRestarted
+from distill.vocoders.types import Vocoder, fit_length, fit_pieces
 
 MAX_SECONDS = 3600.0
 TRIM_BELOW_DB = -60.0  # a one-shot ends after its last frame within this of its loudest
 FADE_SECONDS = 0.01  # ... with a fade this long, so the cut never clicks
+DECODE_BATCH = 16  # latents decoded at once
 
 
 def _analysis(model: DistillModel) -> LatentAnalysis:
@@ -59,7 +62,7 @@ def decode_texture(
     hop = length // 2
     count = chunk_count(total_frames, length, hop)
     latents = texture_latents(_analysis(model), sliders, count, seed).to(device)
-    segments = torch.cat([vae.decode(latents[i : i + 16]) for i in range(0, latents.shape[0], 16)])
+    segments = (segment for i in range(0, count, DECODE_BATCH) for segment in vae.decode(latents[i : i + DECODE_BATCH]))
     return overlap_add(segments, hop, total_frames)
 
 
@@ -89,8 +92,28 @@ def fade_out(audio: torch.Tensor, samples: int) -> torch.Tensor:
     return torch.cat([audio[..., : audio.shape[-1] - samples], audio[..., audio.shape[-1] - samples :] * ramp], -1)
 
 
+def vocode_pieces(
+    vocoder: Vocoder, mel: torch.Tensor, num_samples: int, config: SpectrogramConfig
+) -> Iterator[torch.Tensor]:
+    """`vocode`'s samples as the vocoder's pieces `[B, n]` (one piece for a mel too short to stream)."""
+    if mel.shape[-1] < config.n_fft // config.hop_length + 2:
+        yield vocode(vocoder, mel, num_samples, config)
+        return
+    yield from vocoder.stream_waveform(mel, num_samples)
+
+
+def _mixed(own: Iterable[torch.Tensor], other: Iterator[torch.Tensor], share: float) -> Iterator[torch.Tensor]:
+    """`(1 - share) * own + share * other` for two streams of one length cut into different pieces."""
+    held = torch.zeros(0)
+    for piece in own:
+        while held.numel() < piece.numel():
+            held = torch.cat([held, next(other)])
+        yield (1 - share) * piece + share * held[: piece.numel()]
+        held = held[piece.numel() :]
+
+
 @torch.inference_mode()
-def generate(
+def generate_stream(
     model: DistillModel,
     *,
     duration: float,
@@ -100,15 +123,12 @@ def generate(
     device: torch.device | str = "cpu",
     blend: tuple[DistillModel, float, Vocoder | None] | None = None,
     mode: str | None = None,
-) -> torch.Tensor:
-    """Mono float32 `[samples]` at the model's rate.
+) -> Iterator[torch.Tensor]:
+    """`generate`'s samples as mono float32 pieces `[n]`, in order, as the vocoder renders them.
 
-    Texture mode: exactly `round(duration * rate)` long. One-shot mode: one sound, as
-    long as it rings (trailing silence trimmed, then faded), at most `duration`.
-    `mode` None means the model's own (see `generation_mode`). `blend` = (other model,
-    its share 0-1, a vocoder for it when the two are not compatible): see
-    `distill.inference.blending` for the rule. Deterministic: the same model, seed,
-    sliders, blend, mode and vocoder give bit-identical audio.
+    The mel is decoded whole (a quarter of the mono audio's size); the audio after it is
+    never held whole, so a render of any length can be written in bounded memory. A
+    vocoder that fails mid-stream under auto raises `RenderRestarted`: ask again.
     """
     if not 0 < duration <= MAX_SECONDS:
         raise DistillError(f"Duration must be between 0 and {MAX_SECONDS:g} seconds, not {duration:g}.")
@@ -133,19 +153,59 @@ def generate(
     if mode == ONE_SHOT:
         mel = mel[:, : sounding_frames(mel)]
         num_samples = min(longest, mel.shape[-1] * config.hop_length)
-    audio = vocode(vocoder, mel[None], num_samples, config)[0].float().cpu()
+    pieces = (piece[0].float().cpu() for piece in vocode_pieces(vocoder, mel[None], num_samples, config))
     if blend is not None and not compatible(model, blend[0]):
         other, share, other_vocoder = blend
         if other_vocoder is None:
             raise DistillError(f"Blending with '{other.name}' needs a vocoder for it (the models are not compatible).")
-        rate = other.spectrogram.sample_rate
-        other_audio = generate(
+        other_pieces = generate_stream(
             other, duration=duration, seed=seed, sliders={}, vocoder=other_vocoder, device=device, mode=mode
         )
-        audio = (1 - share) * audio + share * fit_length(resample(other_audio, rate, config.sample_rate), num_samples)
+        resampled_other = fit_pieces(
+            resampled(other_pieces, other.spectrogram.sample_rate, config.sample_rate), num_samples
+        )
+        pieces = _mixed(pieces, resampled_other, share)
     if mode == ONE_SHOT:
-        audio = fade_out(audio, round(FADE_SECONDS * config.sample_rate))
-    return audio
+        yield fade_out(torch.cat(list(pieces)), round(FADE_SECONDS * config.sample_rate))
+        return
+    yield from pieces
+
+
+def generate(
+    model: DistillModel,
+    *,
+    duration: float,
+    seed: int,
+    sliders: Mapping[int, float],
+    vocoder: Vocoder,
+    device: torch.device | str = "cpu",
+    blend: tuple[DistillModel, float, Vocoder | None] | None = None,
+    mode: str | None = None,
+) -> torch.Tensor:
+    """Mono float32 `[samples]` at the model's rate: the whole of `generate_stream`.
+
+    Texture mode: exactly `round(duration * rate)` long. One-shot mode: one sound, as
+    long as it rings (trailing silence trimmed, then faded), at most `duration`.
+    `mode` None means the model's own (see `generation_mode`). `blend` = (other model,
+    its share 0-1, a vocoder for it when the two are not compatible): see
+    `distill.inference.blending` for the rule. Deterministic: the same model, seed,
+    sliders, blend, mode and vocoder give bit-identical audio.
+    """
+    while True:
+        try:
+            pieces = generate_stream(
+                model,
+                duration=duration,
+                seed=seed,
+                sliders=sliders,
+                vocoder=vocoder,
+                device=device,
+                blend=blend,
+                mode=mode,
+            )
+            return torch.cat(list(pieces))
+        except RenderRestarted:
+            continue
 
 
 def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.Tensor:

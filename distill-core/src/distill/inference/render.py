@@ -6,30 +6,30 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from distill import __version__
-from distill.audio.export import ExportSettings, export_audio, normalise_peak, write_sidecar
-from distill.audio.quality import NEAR_SILENT_DBFS, peak_dbfs, quality_report
-from distill.audio.resampling import resample
-from distill.audio.spatial import render_spatial
+from distill.audio.export import ExportSettings, export_audio, write_sidecar
+from distill.audio.spatial import Placement, place
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
 from distill.inference.blending import Blend, compatible
-from distill.inference.pipeline import generate as render
+from distill.inference.pipeline import generate_stream as render_stream
 from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
-from distill.vocoders.selector import choose_vocoder, select_vocoder
-from distill.vocoders.types import ProgressCallback
+from distill.vocoders.checked import RenderRestarted
+from distill.vocoders.selector import Selection, choose_vocoder, select_vocoder
+from distill.vocoders.types import ProgressCallback, Vocoder
 
 log = logging.getLogger(__name__)
 
@@ -54,54 +54,59 @@ def ensure_writable(folder: Path) -> Path:
 
 
 def write_output(
-    wav: torch.Tensor, sample_rate: int, path: Path, settings: ExportSettings, record: dict[str, Any]
-) -> dict[str, Any]:
-    """Export `wav`, then its sidecar; returns the record with path, format and quality filled in.
+    audio: torch.Tensor | Iterable[torch.Tensor],
+    sample_rate: int,
+    path: Path,
+    settings: ExportSettings,
+    record: dict[str, Any] | Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], list[float]]:
+    """Export `audio` (a whole signal or a stream of `[channels, n]` pieces), then its sidecar.
 
-    The quality report is measured on exactly what is written (after resampling and the
-    peak ceiling), so it describes the file, not an intermediate; it also records the
-    level the render had before normalisation and the gain applied. A render below an
-    audible floor is reported as near-silent and written at its own level, never lifted
-    to the ceiling as if it were fine.
+    `record` may be a function, called once the render has been consumed, for what is
+    known only then (the vocoder used after any fallback, the render time). Returns the
+    record with path, format and quality filled in, and the file's waveform overview.
+    The quality report describes exactly what is written (after resampling and the peak
+    ceiling), and also records the level the render had before normalisation and the gain
+    applied; a render below an audible floor is reported as near-silent and written at
+    its own level (see `export_audio`).
     """
-    placed = resample(wav if wav.dim() == 2 else wav[None], sample_rate, settings.sample_rate)
-    level = peak_dbfs(placed)
-    near_silent = level is None or level < NEAR_SILENT_DBFS
-    final, gain_db = normalise_peak(placed, None if near_silent else settings.peak_ceiling_db)
-    if near_silent:
+    done: dict[str, Any] = {}
+
+    def tags() -> dict[str, Any]:
+        done.update(record() if callable(record) else record)
+        chosen = {k: done[k] for k in ("model", "seed", "mode", "sliders", "vocoder") if k in done}
+        return {**chosen, "software": f"distill {__version__}"}
+
+    written = export_audio(audio, sample_rate, path, settings, tags)
+    if written.near_silent:
+        level = written.peak_before_dbfs
         shown = "no signal" if level is None else f"a peak of {level:.1f} dBFS"
         log.warning("%s is near-silent (%s before normalisation); it was not amplified.", path.name, shown)
     document = {
-        **record,
+        **done,
         "path": str(path),
         "sample_rate": settings.sample_rate,
-        "channels": final.shape[0],
-        "duration": round(final.shape[-1] / settings.sample_rate, 6),
+        "channels": written.channels,
+        "duration": round(written.frames / settings.sample_rate, 6),
         "format": settings.format,
         "bit_depth": settings.bit_depth if settings.format in ("wav", "flac") else None,
         "software": f"distill {__version__}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quality": {
-            **quality_report(final, settings.sample_rate),
-            "peak_before_normalisation_dbfs": round(level, 2) if level is not None else None,
-            "gain_db": round(gain_db, 2),
-            "near_silent": near_silent,
+            **written.quality,
+            "peak_before_normalisation_dbfs": round(written.peak_before_dbfs, 2)
+            if written.peak_before_dbfs is not None
+            else None,
+            "gain_db": round(written.gain_db, 2),
+            "near_silent": written.near_silent,
         },
     }
-    tags = {k: document[k] for k in ("model", "seed", "mode", "sliders", "vocoder", "software") if k in document}
-    export_audio(
-        final,
-        settings.sample_rate,
-        path,
-        ExportSettings(settings.format, settings.bit_depth, settings.sample_rate, None),
-        tags,
-    )
     try:
         write_sidecar(path, document)
     except DistillError:
         discard_output(path)
         raise
-    return document
+    return document, written.overview
 
 
 def discard_output(path: Path) -> None:
@@ -157,7 +162,8 @@ def generate_files(
     """Render `count` files with seeds `first_seed`, `first_seed + 1`, ...; record each in the history.
 
     The engine's whole generate step, shared by the CLI and any other front end:
-    blend -> mono render -> spatial -> export + sidecar + quality report -> history.
+    blend -> mono render -> spatial -> export + sidecar + quality report -> history, streamed:
+    each file is written as it renders, so its length does not bound memory.
     `mode` is one-shot or texture (None: the model's own, see `generation_mode`).
     """
     spatial = spatial or Spatial()
@@ -182,41 +188,29 @@ def generate_files(
     records = []
     for k in range(count):
         file_seed = first_seed + k
-        started = time.perf_counter()
-        mono = render(
-            model,
-            duration=duration,
-            seed=file_seed,
-            sliders=values,
-            vocoder=vocoder,
-            device=device,
-            blend=blend_with,
-            mode=mode,
-        )
-        render_seconds = time.perf_counter() - started
-        wav = render_spatial(mono, rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed)
-        record = {
-            "model": model.name,
-            "model_id": model.id,
-            "seed": file_seed,
-            "mode": mode,
-            "sliders": named,
-            "vocoder": vocoder.name,
-            "vocoder_skipped": selection.skipped,
-            "render_seconds": round(render_seconds, 3),
-            "spatial": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(spatial).items()},
-            "blend": {
-                "model": blend.other,
-                "weight": blend.weight,
-                "method": "latent" if compatible(model, blend_with[0]) else "audio",
-            }
-            if blend
-            else None,
-        }
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
-        document = write_output(wav, rate, path, settings, record)
+        while True:
+            mono = render_stream(
+                model,
+                duration=duration,
+                seed=file_seed,
+                sliders=values,
+                vocoder=vocoder,
+                device=device,
+                blend=blend_with,
+                mode=mode,
+            )
+            placed = place(mono, Placement(rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed))
+            describe = partial(
+                _describe, model, file_seed, mode, named, selection, spatial, blend, blend_with, time.perf_counter()
+            )
+            try:
+                document, overview = write_output(placed, rate, path, settings, describe)
+                break
+            except RenderRestarted:
+                continue
         try:
-            document["history_id"] = history.record(document, wav)
+            document["history_id"] = history.record(document, overview)
         except DistillError:
             discard_output(path)
             raise
@@ -224,3 +218,35 @@ def generate_files(
         if announce is not None:
             announce(f"[{k + 1}/{count}] {path} (seed {file_seed}, vocoder {vocoder.name})")
     return records
+
+
+def _describe(
+    model: DistillModel,
+    seed: int,
+    mode: str,
+    sliders: dict[str, float],
+    selection: Selection,
+    spatial: Spatial,
+    blend: Blend | None,
+    blend_with: tuple[DistillModel, float, Vocoder | None] | None,
+    started: float,
+) -> dict[str, Any]:
+    """A generated file's record, made once its render is done (the vocoder may have changed on the way)."""
+    return {
+        "model": model.name,
+        "model_id": model.id,
+        "seed": seed,
+        "mode": mode,
+        "sliders": sliders,
+        "vocoder": selection.vocoder.name,
+        "vocoder_skipped": selection.skipped,
+        "render_seconds": round(time.perf_counter() - started, 3),
+        "spatial": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(spatial).items()},
+        "blend": {
+            "model": blend.other,
+            "weight": blend.weight,
+            "method": "latent" if compatible(model, blend_with[0]) else "audio",
+        }
+        if blend
+        else None,
+    }

@@ -57,4 +57,5 @@ def vocode_file(
     if compare:
         record["comparison"] = compare_to_original(source, wav, config.sample_rate)
     rate = config.sample_rate if config.sample_rate in OUTPUT_RATES else 48000
-    return write_output(wav, config.sample_rate, Path(output), ExportSettings(fmt, 24, rate, None), record)
+    document, _ = write_output(wav, config.sample_rate, Path(output), ExportSettings(fmt, 24, rate, None), record)
+    return document

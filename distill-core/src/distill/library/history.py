@@ -13,29 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from distill.errors import DistillError
 from distill.fileio import visible_files, write_text_atomic
 from distill.names import is_safe_name, shown
 from distill.paths import history_dir
 
-THUMBNAIL_POINTS = 64
 SUFFIX = ".json"
 COMPARED = ("model", "seed", "sliders", "vocoder", "duration", "format", "sample_rate", "channels", "spatial")
 
 
-def thumbnail(wav: torch.Tensor, points: int = THUMBNAIL_POINTS) -> list[float]:
-    """A waveform overview: the peak of each of `points` equal slices, in [0, 1]."""
-    mono = wav.abs().amax(dim=0) if wav.dim() == 2 else wav.abs()
-    slices = torch.tensor_split(mono, min(points, max(1, mono.numel())))
-    return [round(float(s.max()), 4) if s.numel() else 0.0 for s in slices]
-
-
-def record(document: dict[str, Any], wav: torch.Tensor) -> str:
-    """Store one generation; returns its id."""
+def record(document: dict[str, Any], thumbnail: list[float]) -> str:
+    """Store one generation with its file's waveform overview (`distill.audio.overview`); returns its id."""
     entry_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}"
-    entry = {"id": entry_id, **document, "thumbnail": thumbnail(wav)}
+    entry = {"id": entry_id, **document, "thumbnail": thumbnail}
     write_text_atomic(history_dir() / f"{entry_id}{SUFFIX}", json.dumps(entry, indent=2, default=str))
     return entry_id
 

@@ -17,7 +17,7 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
-from distill.vocoders.chunked import Chunk, context_chunks, vocode_with_context
+from distill.vocoders.chunked import Chunk, context_chunks, stream_with_context, vocode_with_context
 from distill.vocoders.evaluation import own_vocoder_proven
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.registry import ENTRY_POINT_GROUP, PluginRecord, VocoderRegistry, get_registry
@@ -33,6 +33,7 @@ from distill.vocoders.types import (
     VocoderState,
     VocoderUnavailable,
     fit_length,
+    fit_pieces,
     model_spectrogram_config,
     pad_short_mel,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "atomic_path",
     "context_chunks",
     "fit_length",
+    "fit_pieces",
     "get_registry",
     "hookimpl",
     "hookspec",
@@ -72,6 +74,7 @@ __all__ = [
     "rank_vocoders",
     "resample",
     "select_vocoder",
+    "stream_with_context",
     "vocode_with_context",
     "vocoders_dir",
     "waveform_to_mel",

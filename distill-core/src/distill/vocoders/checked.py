@@ -25,15 +25,15 @@ from __future__ import annotations
 import inspect
 import logging
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
-from distill.audio.resampling import resample
+from distill.audio.resampling import Resampler, resample
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 from distill.vocoders.registry import PluginFailure, call_plugin
-from distill.vocoders.types import ProgressCallback, Vocoder, fit_length
+from distill.vocoders.types import ProgressCallback, Vocoder, fit_length, fit_pieces
 
 LENGTH_TOLERANCE_HOPS = 1
 
@@ -42,6 +42,14 @@ log = logging.getLogger(__name__)
 
 class VocoderFault(Exception):
     """A vocoder's render failed; the message completes "Vocoder 'NAME' ..."."""
+
+
+class RenderRestarted(Exception):
+    """A streamed render failed after some of its pieces were delivered.
+
+    The vocoder has already moved on to the next candidate (auto) when this is raised:
+    the caller discards what it received and asks for the stream again.
+    """
 
 
 class NoVocoderLoaded(DistillError):
@@ -69,8 +77,8 @@ def declared_rate(vocoder: object) -> int:
     return int(rate)
 
 
-def conform(raw: object, batch: int, rate: int, config: SpectrogramConfig, wanted: int) -> torch.Tensor:
-    """A plugin's result -> float32 `[batch, wanted]` at the model's rate on the CPU, by the output rule."""
+def checked_samples(raw: object, batch: int) -> torch.Tensor:
+    """A plugin's samples -> float32 `[batch, n]` on the CPU, or the fault that breaks the output rule."""
     if isinstance(raw, torch.Tensor):
         wav = raw.detach()
     else:
@@ -87,11 +95,29 @@ def conform(raw: object, batch: int, rate: int, config: SpectrogramConfig, wante
     wav = wav.to("cpu", torch.float32)
     if not torch.isfinite(wav).all():
         raise VocoderFault("returned NaN or infinite samples")
-    wav = resample(wav, rate, config.sample_rate)
-    if abs(wav.shape[-1] - wanted) > LENGTH_TOLERANCE_HOPS * config.hop_length:
+    return wav
+
+
+def _check_length(length: int, rate: int, config: SpectrogramConfig, wanted: int, final: bool) -> None:
+    """A fault once `length` (model-rate samples) runs a hop past `wanted`, or at the end falls a hop short."""
+    tolerance = LENGTH_TOLERANCE_HOPS * config.hop_length
+    if length > wanted + tolerance or (final and length < wanted - tolerance):
         at = f" (at its declared {rate} Hz)" if rate != config.sample_rate else ""
-        raise VocoderFault(f"returned {wav.shape[-1]} samples{at} where {wanted} were asked for")
+        more = "" if final else " or more"
+        raise VocoderFault(f"returned {length}{more} samples{at} where {wanted} were asked for")
+
+
+def conform(raw: object, batch: int, rate: int, config: SpectrogramConfig, wanted: int) -> torch.Tensor:
+    """A plugin's result -> float32 `[batch, wanted]` at the model's rate on the CPU, by the output rule."""
+    wav = resample(checked_samples(raw, batch), rate, config.sample_rate)
+    _check_length(wav.shape[-1], rate, config, wanted, final=True)
     return fit_length(wav, wanted).contiguous()
+
+
+def streams(vocoder: object) -> bool:
+    """Whether `vocoder` renders piece by piece (overrides `Vocoder.stream_waveform`)."""
+    method = getattr(type(vocoder), "stream_waveform", None)
+    return callable(method) and method is not Vocoder.stream_waveform
 
 
 def accepted_keywords(method: Callable) -> set[str] | None:
@@ -187,6 +213,58 @@ class CheckedVocoder(Vocoder):
                 reason = str(fault)
                 self._fail(self.name, reason, f"{reason[0].upper()}{reason[1:]}.")
                 self._advance()
+
+    def stream_waveform(
+        self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
+    ) -> Iterator[torch.Tensor]:
+        """`mel_to_waveform`'s result as checked float32 CPU pieces `[B, n]`, as the vocoder renders them.
+
+        A vocoder that fails before its first piece is replaced as in `mel_to_waveform`; one
+        that fails later raises `RenderRestarted` once the next candidate is in place.
+        """
+        check_mel(mel, self.config)
+        wanted = num_samples if num_samples is not None else mel.shape[-1] * self.config.hop_length
+        while True:
+            delivered = False
+            try:
+                if not streams(self._inner):
+                    yield self._render(mel, num_samples, wanted)
+                    return
+                for piece in fit_pieces(self._stream(mel, num_samples, wanted, progress or self._progress), wanted):
+                    delivered = True
+                    yield piece
+                return
+            except VocoderFault as fault:
+                reason = str(fault)
+                self._fail(self.name, reason, f"{reason[0].upper()}{reason[1:]}.")
+                self._advance()
+                if delivered:
+                    raise RenderRestarted(reason) from fault
+
+    def _stream(
+        self, mel: torch.Tensor, num_samples: int | None, wanted: int, progress: ProgressCallback | None
+    ) -> Iterator[torch.Tensor]:
+        """The plugin's own stream, each piece checked, resampled to the model's rate and fitted to `wanted`."""
+        offered = {"num_samples": num_samples, "progress": progress}
+        allowed = accepted_keywords(self._inner.stream_waveform)
+        keywords = {k: v for k, v in offered.items() if allowed is None or k in allowed}
+        try:
+            pieces = iter(call_plugin(self._inner.stream_waveform, mel, **keywords))
+            rate = declared_rate(self._inner)
+            resampler = Resampler(rate, self.config.sample_rate)
+            done = 0
+            for raw in iter(lambda: call_plugin(next, pieces, None), None):
+                for piece in resampler.process(checked_samples(raw, mel.shape[0])):
+                    _check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
+                    done += piece.shape[-1]
+                    yield piece
+            for piece in resampler.finish():
+                _check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
+                done += piece.shape[-1]
+                yield piece
+            _check_length(done, rate, self.config, wanted, final=True)
+        except PluginFailure as failure:
+            raise VocoderFault(f"failed while rendering ({failure})") from failure
 
     def _render(self, mel: torch.Tensor, num_samples: int | None, wanted: int) -> torch.Tensor:
         offered = {"num_samples": num_samples, "progress": self._progress}

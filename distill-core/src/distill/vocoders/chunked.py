@@ -88,6 +88,30 @@ def context_chunks(frames: int, chunk_frames: int, context_frames: int) -> Itera
         yield Chunk(start, stop, max(0, start - context_frames), min(frames, stop + context_frames))
 
 
+def stream_with_context(
+    vocode: Callable[[torch.Tensor], torch.Tensor],
+    mel: torch.Tensor,
+    hop_length: int,
+    chunk_frames: int,
+    context_frames: int,
+    progress: ProgressCallback | None = None,
+) -> Iterator[torch.Tensor]:
+    """`vocode`: `[B, n_mels, f] -> [B, f * hop_length]`, run chunk by chunk over `mel`: each
+    chunk's kept middle `[B, n]` as soon as it is rendered (a `Vocoder.stream_waveform`).
+
+    A `vocode` whose output runs a little short (an inverse STFT's last hop) leaves the
+    stream short by as much at the very end; callers fit the length (`fit_pieces`).
+    `progress`, if given, hears `Progress("render", frames done, frames)` after each chunk.
+    """
+    frames = mel.shape[-1]
+    with freed_memory_reused():
+        for chunk in context_chunks(frames, chunk_frames, context_frames):
+            audio = vocode(mel[..., chunk.lo : chunk.hi])
+            yield audio[..., (chunk.start - chunk.lo) * hop_length : (chunk.stop - chunk.lo) * hop_length]
+            if progress is not None:
+                progress(Progress(RENDER_TASK, chunk.stop, frames, "frames"))
+
+
 def vocode_with_context(
     vocode: Callable[[torch.Tensor], torch.Tensor],
     mel: torch.Tensor,
@@ -96,18 +120,5 @@ def vocode_with_context(
     context_frames: int,
     progress: ProgressCallback | None = None,
 ) -> torch.Tensor:
-    """`vocode`: `[B, n_mels, f] -> [B, f * hop_length]` -> the same for the whole `mel`.
-
-    A `vocode` whose output runs a little short (an inverse STFT's last hop) leaves the
-    result short by as much at the very end; callers fit the length. `progress`, if given,
-    hears `Progress("render", frames done, frames)` after each chunk.
-    """
-    frames = mel.shape[-1]
-    pieces = []
-    with freed_memory_reused():
-        for chunk in context_chunks(frames, chunk_frames, context_frames):
-            audio = vocode(mel[..., chunk.lo : chunk.hi])
-            pieces.append(audio[..., (chunk.start - chunk.lo) * hop_length : (chunk.stop - chunk.lo) * hop_length])
-            if progress is not None:
-                progress(Progress(RENDER_TASK, chunk.stop, frames, "frames"))
-    return torch.cat(pieces, dim=-1)
+    """The whole of `stream_with_context`'s stream, `[B, n_mels, frames] -> [B, frames * hop_length]`."""
+    return torch.cat(list(stream_with_context(vocode, mel, hop_length, chunk_frames, context_frames, progress)), -1)

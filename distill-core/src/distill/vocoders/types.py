@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,17 @@ class Vocoder(ABC):
         host passes it only to vocoders whose signature has it.
         """
 
+    def stream_waveform(
+        self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
+    ) -> Iterator[torch.Tensor]:
+        """The samples `mel_to_waveform` returns, as consecutive `[B, n]` pieces, in order.
+
+        The host writes a long render as its pieces arrive, so memory holds a piece, not the
+        whole sound. This default yields the whole result as one piece; a vocoder that
+        renders in chunks anyway overrides it (see `stream_with_context`).
+        """
+        yield self.mel_to_waveform(mel, num_samples)
+
     def to(self, device: torch.device | str) -> Vocoder:
         """Move to `device`; stateless vocoders only record it."""
         self.device = torch.device(device)
@@ -97,6 +108,18 @@ def fit_length(wav: torch.Tensor, num_samples: int) -> torch.Tensor:
     if length >= num_samples:
         return wav[..., :num_samples]
     return torch.nn.functional.pad(wav, (0, num_samples - length))
+
+
+def fit_pieces(pieces: Iterable[torch.Tensor], num_samples: int) -> Iterator[torch.Tensor]:
+    """`fit_length` for a signal in (at least one) pieces: cut at `num_samples`, zero-padded if short."""
+    done, last = 0, None
+    for last in pieces:
+        piece = last[..., : num_samples - done]
+        if piece.shape[-1]:
+            done += piece.shape[-1]
+            yield piece
+    if done < num_samples and last is not None:
+        yield last.new_zeros((*last.shape[:-1], num_samples - done))
 
 
 def pad_short_mel(mel: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 import torchaudio
 
@@ -9,10 +11,10 @@ from distill.vocoders import (
     ProgressCallback,
     SpectrogramConfig,
     Vocoder,
-    fit_length,
+    fit_pieces,
     mel_to_linear_power,
     pad_short_mel,
-    vocode_with_context,
+    stream_with_context,
 )
 
 # Griffin-Lim's phase estimate spreads only a few frames per iteration: with 128 frames of
@@ -45,15 +47,22 @@ class GriffinLimVocoder(Vocoder):
         self._griffinlim = self._griffinlim.to(self.device)
         return self
 
-    @torch.inference_mode()
     def mel_to_waveform(
         self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
     ) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`, in chunks for long inputs (each reported to `progress`)."""
+        return torch.cat(list(self.stream_waveform(mel, num_samples, progress)), dim=-1)
+
+    @torch.inference_mode()
+    def stream_waveform(
+        self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
+    ) -> Iterator[torch.Tensor]:
+        """The same samples, one chunk at a time."""
         hop, frames = self.config.hop_length, mel.shape[-1]
         mel = pad_short_mel(mel.to(self.device), self.config)
-        audio = vocode_with_context(self._vocode, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
-        return fit_length(audio.float(), num_samples if num_samples is not None else frames * hop)
+        pieces = stream_with_context(self._vocode, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
+        length = num_samples if num_samples is not None else frames * hop
+        yield from fit_pieces((piece.float() for piece in pieces), length)
 
     def _vocode(self, mel: torch.Tensor) -> torch.Tensor:
         return self._griffinlim(mel_to_linear_power(mel, self.config).sqrt())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 
-from distill.vocoders import GeneratorVocoder, fit_length, vocode_with_context
+from distill.vocoders import GeneratorVocoder, ProgressCallback, fit_pieces, stream_with_context
 from distill_vocoder_hifigan.config import HiFiGANConfig
 from distill_vocoder_hifigan.generator import Generator
 
@@ -22,10 +24,17 @@ def build_generator(config: HiFiGANConfig, state_dict: dict[str, torch.Tensor]) 
 class HiFiGANVocoder(GeneratorVocoder):
     name = "hifigan"
 
-    @torch.inference_mode()
     def mel_to_waveform(self, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """`[B, n_mels, frames] -> [B, samples]`; long inputs in chunks with context cut away."""
+        return torch.cat(list(self.stream_waveform(mel, num_samples)), dim=-1)
+
+    @torch.inference_mode()
+    def stream_waveform(
+        self, mel: torch.Tensor, num_samples: int | None = None, progress: ProgressCallback | None = None
+    ) -> Iterator[torch.Tensor]:
+        """The same samples, one chunk at a time (each reported to `progress`)."""
         mel = mel.to(self.device).float()
         hop = self.config.hop_length
-        audio = vocode_with_context(self.generator, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES)
-        return fit_length(audio.float(), num_samples if num_samples is not None else mel.shape[-1] * hop)
+        pieces = stream_with_context(self.generator, mel, hop, CHUNK_FRAMES, CONTEXT_FRAMES, progress)
+        length = num_samples if num_samples is not None else mel.shape[-1] * hop
+        yield from fit_pieces((piece.float() for piece in pieces), length)
