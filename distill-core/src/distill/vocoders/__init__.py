@@ -6,7 +6,7 @@ found through the `distill.vocoders` entry-point group.
 
 from distill.audio.io import write_audio
 from distill.audio.metrics import STFT_WINDOWS, multires_stft_distance, multires_stft_log_distance
-from distill.audio.resampling import resample
+from distill.audio.resampling import resample, resampled
 from distill.audio.spectrogram import (
     SpectrogramConfig,
     mel_filterbank,
@@ -73,6 +73,7 @@ __all__ = [
     "pad_short_mel",
     "rank_vocoders",
     "resample",
+    "resampled",
     "select_vocoder",
     "stream_with_context",
     "vocode_with_context",
