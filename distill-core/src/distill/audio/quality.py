@@ -86,7 +86,9 @@ class LevelMeter:
         self.grid = self.step * 8
         self.filters = [_Biquad(b, a, channels) for b, a in _k_weighting(rate)]
         self.pending = torch.zeros(channels, 0, dtype=torch.float64)
-        self.step_energy: list[torch.Tensor] = []  # [channels, steps] sums of squared K-weighted samples
+        # per 100 ms step, each channel's sum of squared K-weighted samples: Python floats, not
+        # small tensors, which would pin glibc's heap between the large blocks of a long render
+        self.step_energy: list[list[float]] = []
         self.peak = 0.0
         self.clipped = 0
         self.finite = True
@@ -111,7 +113,8 @@ class LevelMeter:
         for stage in self.filters:
             samples = stage(samples)
         whole = samples.shape[-1] // self.step * self.step
-        self.step_energy.append(samples[:, :whole].pow(2).reshape(samples.shape[0], -1, self.step).sum(-1))
+        energy = samples[:, :whole].pow(2).reshape(samples.shape[0], -1, self.step).sum(-1)
+        self.step_energy.extend(energy.T.tolist())
 
     def loudness(self) -> float | None:
         """Integrated loudness in LUFS (all channel weights 1); None when shorter than one block
@@ -121,9 +124,9 @@ class LevelMeter:
         if self.pending.shape[-1]:
             self._weigh(self.pending)
             self.pending = self.pending[:, :0]
-        steps = torch.cat(self.step_energy, dim=-1) if self.step_energy else torch.zeros(1, 0)
-        if steps.shape[-1] < 4:
+        if len(self.step_energy) < 4:
             return None
+        steps = torch.tensor(self.step_energy, dtype=torch.float64).T  # [channels, steps]
         blocks = steps.unfold(-1, 4, 1).sum(-1) / (4 * self.step)  # [channels, blocks] mean power
         total = blocks.sum(0)
         loudness = -0.691 + 10 * torch.log10(total.clamp_min(1e-20))
