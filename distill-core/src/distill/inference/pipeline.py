@@ -24,7 +24,7 @@ from distill.inference.chunking import chunk_count, overlap_add
 from distill.inference.latents import one_shot_latents, texture_latents
 from distill.models.format import DistillModel
 from distill.models.vae import build_vae
-from distill.vocoders.checked import RenderRestarted
+from distill.vocoders.checked import until_rendered
 from distill.vocoders.types import Vocoder, fit_length, fit_pieces
 
 MAX_SECONDS = 3600.0
@@ -43,13 +43,18 @@ def _analysis(model: DistillModel) -> LatentAnalysis:
     return LatentAnalysis.from_dict(model.latent_analysis)
 
 
+def min_vocoded_frames(config: SpectrogramConfig) -> int:
+    """Frames below which a mel is shorter than a vocoder's own STFT window can take."""
+    return config.n_fft // config.hop_length + 2
+
+
 def vocode(vocoder: Vocoder, mel: torch.Tensor, num_samples: int, config: SpectrogramConfig) -> torch.Tensor:
     """`[B, n_mels, frames] -> [B, num_samples]` through `vocoder`.
 
     A mel of a few milliseconds is shorter than a vocoder's own STFT window, so it is
     padded with silence (log1p 0) to a workable length and the result trimmed.
     """
-    minimum = config.n_fft // config.hop_length + 2
+    minimum = min_vocoded_frames(config)
     if mel.shape[-1] >= minimum:
         return vocoder.mel_to_waveform(mel, num_samples=num_samples)
     padded = torch.nn.functional.pad(mel, (0, minimum - mel.shape[-1]))
@@ -100,7 +105,7 @@ def vocode_pieces(
     vocoder: Vocoder, mel: torch.Tensor, num_samples: int, config: SpectrogramConfig
 ) -> Iterator[torch.Tensor]:
     """`vocode`'s samples as the vocoder's pieces `[B, n]` (one piece for a mel too short to stream)."""
-    if mel.shape[-1] < config.n_fft // config.hop_length + 2:
+    if mel.shape[-1] < min_vocoded_frames(config):
         yield vocode(vocoder, mel, num_samples, config)
         return
     yield from vocoder.stream_waveform(mel, num_samples)
@@ -195,21 +200,22 @@ def generate(
     `distill.inference.blending` for the rule. Deterministic: the same model, seed,
     sliders, blend, mode and vocoder give bit-identical audio.
     """
-    while True:
-        try:
-            pieces = generate_stream(
-                model,
-                duration=duration,
-                seed=seed,
-                sliders=sliders,
-                vocoder=vocoder,
-                device=device,
-                blend=blend,
-                mode=mode,
+    return until_rendered(
+        lambda: torch.cat(
+            list(
+                generate_stream(
+                    model,
+                    duration=duration,
+                    seed=seed,
+                    sliders=sliders,
+                    vocoder=vocoder,
+                    device=device,
+                    blend=blend,
+                    mode=mode,
+                )
             )
-            return torch.cat(list(pieces))
-        except RenderRestarted:
-            continue
+        )
+    )
 
 
 def load_for_resynthesis(audio_path: Path, config: SpectrogramConfig) -> torch.Tensor:

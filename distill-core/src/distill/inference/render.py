@@ -27,7 +27,7 @@ from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
-from distill.vocoders.checked import RenderRestarted
+from distill.vocoders.checked import until_rendered
 from distill.vocoders.selector import Selection, choose_vocoder, select_vocoder
 from distill.vocoders.types import ProgressCallback, Vocoder
 
@@ -189,26 +189,25 @@ def generate_files(
     for k in range(count):
         file_seed = first_seed + k
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
-        while True:
+
+        def attempt(seed: int = file_seed, path: Path = path) -> tuple[dict[str, Any], list[float]]:
             mono = render_stream(
                 model,
                 duration=duration,
-                seed=file_seed,
+                seed=seed,
                 sliders=values,
                 vocoder=vocoder,
                 device=device,
                 blend=blend_with,
                 mode=mode,
             )
-            placed = place(mono, Placement(rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, file_seed))
+            placed = place(mono, Placement(rate, spatial.mode, spatial.width, spatial.azimuth, spatial.hrtf, seed))
             describe = partial(
-                _describe, model, file_seed, mode, named, selection, spatial, blend, blend_with, time.perf_counter()
+                _describe, model, seed, mode, named, selection, spatial, blend, blend_with, time.perf_counter()
             )
-            try:
-                document, overview = write_output(placed, rate, path, settings, describe)
-                break
-            except RenderRestarted:
-                continue
+            return write_output(placed, rate, path, settings, describe)
+
+        document, overview = until_rendered(attempt)
         try:
             document["history_id"] = history.record(document, overview)
         except DistillError:

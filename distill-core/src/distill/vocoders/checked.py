@@ -26,6 +26,7 @@ import inspect
 import logging
 import numbers
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import torch
 
@@ -36,6 +37,7 @@ from distill.vocoders.registry import PluginFailure, call_plugin
 from distill.vocoders.types import ProgressCallback, Vocoder, fit_length, fit_pieces
 
 LENGTH_TOLERANCE_HOPS = 1
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,15 @@ class RenderRestarted(Exception):
     The vocoder has already moved on to the next candidate (auto) when this is raised:
     the caller discards what it received and asks for the stream again.
     """
+
+
+def until_rendered(attempt: Callable[[], T]) -> T:
+    """`attempt()`, made again after each `RenderRestarted` (the next vocoder is in place by then)."""
+    while True:
+        try:
+            return attempt()
+        except RenderRestarted:
+            continue
 
 
 class NoVocoderLoaded(DistillError):
