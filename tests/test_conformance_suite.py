@@ -53,7 +53,8 @@ def test_the_suite_fails_a_sloppy_plugin_on_each_broken_promise(plugin_site, pyt
         "test_batch_items_do_not_affect_each_other",
         "test_moves_between_devices",
         "test_long_input",
+        "test_streamed_pieces_join_into_the_whole_render",  # a fresh random render each call
         "test_a_mel_with_the_wrong_band_count_raises_instead_of_rendering",
     }, "\n".join(result.outlines)
-    result.assert_outcomes(passed=5, failed=10)
+    result.assert_outcomes(passed=5, failed=11)
     assert "load_vocoder must return None for a name that is not the plugin's own" in result.stdout.str()

@@ -10,7 +10,7 @@ import torch
 
 from distill.errors import DistillError
 from distill.vocoders import SpectrogramConfig, Vocoder, VocoderRegistry, hookimpl, select_vocoder
-from distill.vocoders.checked import LENGTH_TOLERANCE_HOPS
+from distill.vocoders.checked import LENGTH_TOLERANCE_HOPS, RenderRestarted
 
 CONFIG = SpectrogramConfig()
 MEL = torch.rand(2, CONFIG.n_mels, 10)
@@ -159,3 +159,46 @@ def test_a_custom_base_exception_from_a_hook_is_contained_like_any_error():
     registry.register(types.SimpleNamespace(vocoder_priority=vocoder_priority), "escaping")
     assert registry.priorities(None) == {}
     assert registry.record("escaping").error == "Escape: not an Exception"
+
+
+class _Streaming(Vocoder):
+    """Renders noise piece by piece; fails after `fail_after` pieces."""
+
+    name, sample_rate = "flaky", 48000
+
+    def __init__(self, fail_after: int) -> None:
+        self.fail_after, self.streams = fail_after, 0
+
+    def mel_to_waveform(self, mel, num_samples=None):
+        return torch.cat(list(self.stream_waveform(mel, num_samples)), -1)
+
+    def stream_waveform(self, mel, num_samples=None, progress=None):
+        self.streams += 1
+        total = num_samples or mel.shape[-1] * 512
+        for k, start in enumerate(range(0, total, 1000)):
+            if k == self.fail_after:
+                raise RuntimeError("the accelerator went away")
+            yield 0.1 * torch.ones(mel.shape[0], min(1000, total - start))
+
+
+def test_a_vocoder_failing_mid_stream_hands_over_and_the_render_starts_again():
+    mel = torch.rand(1, CONFIG.n_mels, 20)
+    flaky, steady = _Streaming(fail_after=3), _Streaming(fail_after=-1)
+    steady.name = "steady"
+    checked = select_vocoder("auto", None, torch.device("cpu"), _registry((flaky, 200), (steady, 100)))
+    got = []
+    with pytest.raises(RenderRestarted):
+        got.extend(checked.stream_waveform(mel))
+    assert len(got) == 3 and checked.name == "steady"
+    assert "the accelerator went away" in checked.skipped[0]["reason"]
+    again = torch.cat(list(checked.stream_waveform(mel)), -1)
+    assert again.shape == (1, 20 * 512) and steady.streams == 1
+
+
+def test_a_vocoder_failing_before_its_first_piece_is_replaced_without_a_restart():
+    mel = torch.rand(1, CONFIG.n_mels, 20)
+    broken, steady = _Streaming(fail_after=0), _Streaming(fail_after=-1)
+    broken.name, steady.name = "broken", "steady"
+    checked = select_vocoder("auto", None, torch.device("cpu"), _registry((broken, 200), (steady, 100)))
+    assert torch.cat(list(checked.stream_waveform(mel)), -1).shape == (1, 20 * 512)
+    assert checked.name == "steady"

@@ -20,8 +20,7 @@ from distill.data.segmenting import TEXTURE
 from distill.inference.pipeline import generate_stream
 from distill.inference.render import Spatial, generate_files
 from distill.models.format import load_model
-from distill.vocoders import SpectrogramConfig, Vocoder, VocoderRegistry, hookimpl, select_vocoder
-from distill.vocoders.checked import RenderRestarted
+from distill.vocoders import select_vocoder
 
 
 def _cuts(signal: torch.Tensor, seed: int = 1, longest: int = 40_000) -> list[torch.Tensor]:
@@ -126,64 +125,3 @@ def test_a_streamed_generate_writes_the_file_the_whole_signal_path_would(model, 
     sidecar = json.loads((tmp_path / document["path"]).with_suffix(".json").read_text())
     assert sidecar["quality"]["peak_dbfs"] == pytest.approx(-1.0, abs=0.01) and sidecar["duration"] == 3.0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no scratch file left
-
-
-class _Streaming(Vocoder):
-    """Renders noise piece by piece; fails after `fail_after` pieces."""
-
-    name, sample_rate = "flaky", 48000
-
-    def __init__(self, fail_after: int) -> None:
-        self.fail_after, self.streams = fail_after, 0
-
-    def mel_to_waveform(self, mel, num_samples=None):
-        return torch.cat(list(self.stream_waveform(mel, num_samples)), -1)
-
-    def stream_waveform(self, mel, num_samples=None, progress=None):
-        self.streams += 1
-        total = num_samples or mel.shape[-1] * 512
-        for k, start in enumerate(range(0, total, 1000)):
-            if k == self.fail_after:
-                raise RuntimeError("the accelerator went away")
-            yield 0.1 * torch.ones(mel.shape[0], min(1000, total - start))
-
-
-def _auto(*vocoders: tuple[Vocoder, int]) -> Vocoder:
-    registry = VocoderRegistry(eps=[])
-    for vocoder, priority in vocoders:
-
-        @hookimpl
-        def vocoder_priority(model, priority=priority):
-            return priority
-
-        @hookimpl
-        def load_vocoder(name, vocoder=vocoder):
-            return vocoder if name == vocoder.name else None
-
-        registry.register(
-            type("Plugin", (), {"vocoder_priority": vocoder_priority, "load_vocoder": load_vocoder}), vocoder.name
-        )
-    return select_vocoder("auto", None, torch.device("cpu"), registry)
-
-
-def test_a_vocoder_failing_mid_stream_hands_over_and_the_render_starts_again():
-    mel = torch.rand(1, SpectrogramConfig().n_mels, 20)
-    flaky, steady = _Streaming(fail_after=3), _Streaming(fail_after=-1)
-    steady.name = "steady"
-    checked = _auto((flaky, 200), (steady, 100))
-    got = []
-    with pytest.raises(RenderRestarted):
-        got.extend(checked.stream_waveform(mel))
-    assert len(got) == 3 and checked.name == "steady"
-    assert "the accelerator went away" in checked.skipped[0]["reason"]
-    again = torch.cat(list(checked.stream_waveform(mel)), -1)
-    assert again.shape == (1, 20 * 512) and steady.streams == 1
-
-
-def test_a_vocoder_failing_before_its_first_piece_is_replaced_without_a_restart():
-    mel = torch.rand(1, SpectrogramConfig().n_mels, 20)
-    broken, steady = _Streaming(fail_after=0), _Streaming(fail_after=-1)
-    broken.name, steady.name = "broken", "steady"
-    checked = _auto((broken, 200), (steady, 100))
-    assert torch.cat(list(checked.stream_waveform(mel)), -1).shape == (1, 20 * 512)
-    assert checked.name == "steady"

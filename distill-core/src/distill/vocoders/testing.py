@@ -231,6 +231,23 @@ class VocoderConformance:
         quiet = [k for k, part in enumerate(tenths) if _rms(part) == 0.0]
         assert not quiet, f"tenths {quiet} of a sounding {self.long_frames}-frame input came out digitally silent"
 
+    def test_streamed_pieces_join_into_the_whole_render(self, conformance_vocoder, conformance_config):
+        """`distill generate` writes what `stream_waveform` yields as it comes: it must be the same audio."""
+        config = conformance_config
+        source = long_signal(config, self.long_frames)
+        mel = waveform_to_mel(source, config)
+        with torch.inference_mode():
+            whole = conformance_vocoder.mel_to_waveform(mel, num_samples=source.shape[-1])
+            pieces = list(conformance_vocoder.stream_waveform(mel, num_samples=source.shape[-1]))
+        for piece in pieces:
+            assert isinstance(piece, torch.Tensor) and piece.dim() == 2 and piece.shape[0] == 1, "pieces are [B, n]"
+        joined = torch.cat(pieces, dim=-1)
+        assert joined.shape == whole.shape, (
+            f"pieces join to {tuple(joined.shape)}, the whole render is {tuple(whole.shape)}"
+        )
+        scale = whole.abs().max().item() + 1e-6
+        assert (joined - whole).abs().max() <= 1e-5 * scale, "the streamed pieces differ from mel_to_waveform"
+
     @pytest.mark.parametrize("frames", [1, 3])
     def test_a_mel_of_a_few_frames_renders(self, frames, conformance_vocoder, conformance_config):
         """A one-shot that falls silent at once is this short (`pad_short_mel` helps an inverse STFT)."""
