@@ -61,8 +61,8 @@ def _tonal(kind: str, seconds: float = 1.0, rate: int = 48000) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    ("kind", "bound"),  # the adapter before line fitting: 0.41, 2.12, 1.34, 0.82 nats
-    [("1000", 0.2), ("3000", 0.45), ("6000", 0.7), ("harmonic", 0.65)],
+    ("kind", "bound"),  # before line fitting: 0.41, 2.12, 1.34, 0.82 nats; 24 plain RL steps: 0.13, 0.30, 0.52, 0.51
+    [("1000", 0.2), ("3000", 0.25), ("6000", 0.48), ("harmonic", 0.42)],
 )
 def test_tones_and_partials_keep_their_peaks(kind, bound):
     config = SpectrogramConfig()
