@@ -61,8 +61,8 @@ def _tonal(kind: str, seconds: float = 1.0, rate: int = 48000) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    ("kind", "bound"),  # before line fitting: 0.41, 2.12, 1.34, 0.82 nats; 24 plain RL steps: 0.13, 0.30, 0.52, 0.51
-    [("1000", 0.2), ("3000", 0.25), ("6000", 0.48), ("harmonic", 0.42)],
+    ("kind", "bound"),  # without gathering peaks into single lines: 0.14, 0.84, 0.20, 0.43, 0.36 nats
+    [("1000", 0.16), ("2500", 0.55), ("3000", 0.2), ("6000", 0.3), ("harmonic", 0.4)],
 )
 def test_tones_and_partials_keep_their_peaks(kind, bound):
     config = SpectrogramConfig()
@@ -76,8 +76,9 @@ def test_long_mels_adapt_chunk_by_chunk_as_in_one_piece(monkeypatch):
     mel = torch.log1p(10 * torch.rand(2, 128, 120, generator=torch.Generator().manual_seed(1)))
     whole = adapt_mel(mel, config)
     monkeypatch.setattr(adapter, "CHUNK_FRAMES", 7)
-    torch.testing.assert_close(adapt_mel(mel, config), whole)
-    torch.testing.assert_close(adapt_mel(mel[1:], config), whole[1:])
+    close = {"rtol": 1e-5, "atol": 1e-4}  # nats; float sums grouped by other shapes differ by ~3e-5
+    torch.testing.assert_close(adapt_mel(mel, config), whole, **close)
+    torch.testing.assert_close(adapt_mel(mel[1:], config), whole[1:], **close)
 
 
 def test_silence_and_loud_mels_stay_finite():
