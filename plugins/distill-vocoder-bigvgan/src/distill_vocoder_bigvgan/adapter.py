@@ -17,6 +17,7 @@ through BigVGAN's Slaney filterbank; log-clamp.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,15 +113,26 @@ def _line_positions(config: SpectrogramConfig) -> torch.Tensor:
     return torch.cat([fine[fine < coarse_from], torch.arange(coarse_from, config.n_freqs, dtype=torch.float64)])
 
 
-def _leakage_with_images(bins: torch.Tensor, lines: torch.Tensor, n_fft: int) -> torch.Tensor:
-    """`[bins, lines]` power each line (in bins of this analysis) puts in each bin, with its
-    mirror images at minus the line and n_fft minus the line, as a real signal has;
-    zero beyond `KERNEL_BINS`."""
-    total = torch.zeros(bins.numel(), lines.numel(), dtype=torch.float64)
+def _leakage_entries(
+    lines: torch.Tensor, n_fft: int, bins: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(line index, bin, power) for the power each line (float64, in bins of this analysis)
+    puts in bins 0..`bins` - 1 within `KERNEL_BINS` of it, with its mirror images at minus
+    the line and n_fft minus the line, as a real signal has."""
+    reach = torch.arange(-KERNEL_BINS, KERNEL_BINS + 1, dtype=torch.float64)
+    index = torch.arange(lines.numel())[:, None].expand(-1, reach.numel())
     for image in (lines, -lines, n_fft - lines):
-        offsets = bins[:, None] - image
-        near = offsets.abs() <= KERNEL_BINS
-        total[near] += _hann_leakage(offsets[near], n_fft)
+        near = image.round()[:, None] + reach
+        offsets = near - image[:, None]
+        kept = (offsets.abs() <= KERNEL_BINS) & (near >= 0) & (near < bins)
+        yield index[kept], near[kept].long(), _hann_leakage(offsets[kept], n_fft)
+
+
+def _leakage_with_images(bins: int, lines: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """`_leakage_entries` as a dense `[bins, lines]` matrix."""
+    total = torch.zeros(bins, lines.numel(), dtype=torch.float64)
+    for line, near, power in _leakage_entries(lines, n_fft, bins):
+        total.index_put_((near, line), power, accumulate=True)
     return total
 
 
@@ -191,11 +203,12 @@ def _operators(config: SpectrogramConfig, device: str) -> _Operators:
     mode so that callers in and out of it can both use them."""
     with torch.inference_mode(False):
         lines = _line_positions(config)
-        seen = _leakage_with_images(torch.arange(config.n_freqs, dtype=torch.float64), lines, config.n_fft)
+        seen = _leakage_with_images(config.n_freqs, lines, config.n_fft)
         bands = mel_filterbank(config, "cpu").double().T @ seen
         in_target_bins = lines * (config.sample_rate / config.n_fft) / (TARGET_RATE / TARGET_FFT)
-        target_bins = torch.arange(TARGET_FFT // 2 + 1, dtype=torch.float64)
-        rendered = _leakage_with_images(target_bins, in_target_bins, TARGET_FFT) * (in_target_bins < TARGET_FFT / 2)
+        rendered = _leakage_with_images(TARGET_FFT // 2 + 1, in_target_bins, TARGET_FFT) * (
+            in_target_bins < TARGET_FFT / 2
+        )
         slaney = slaney_filterbank().double() * _unresolved_magnitude(TARGET_FFT // 2 + 1, config)[:, None]
 
         def banded(matrix: torch.Tensor, rows_per_block: int) -> _Banded:
@@ -263,18 +276,11 @@ def _add_peaks(spectrum: torch.Tensor, peaks: tuple[torch.Tensor, ...]) -> torch
     b, t, centre, power = peaks
     if not centre.numel():
         return spectrum
-    centre, power = centre.double().cpu(), (power.double() * (centre < TARGET_FFT / 2)).cpu()
-    reach = torch.arange(-KERNEL_BINS, KERNEL_BINS + 1, dtype=torch.float64)
-    for image in (centre, -centre, TARGET_FFT - centre):
-        bins = image.round()[:, None] + reach
-        inside = (bins >= 0) & (bins <= TARGET_FFT // 2)
-        values = _hann_leakage(bins - image[:, None], TARGET_FFT) * power[:, None]
-        index = (
-            b.cpu()[:, None].expand_as(bins)[inside],
-            bins[inside].long(),
-            t.cpu()[:, None].expand_as(bins)[inside],
-        )
-        spectrum.index_put_(tuple(i.to(spectrum.device) for i in index), values[inside].to(spectrum), accumulate=True)
+    b, t = b.cpu(), t.cpu()
+    power = (power.double() * (centre < TARGET_FFT / 2)).cpu()
+    for peak, near, leaked in _leakage_entries(centre.double().cpu(), TARGET_FFT, spectrum.shape[1]):
+        where = tuple(i.to(spectrum.device) for i in (b[peak], near, t[peak]))
+        spectrum.index_put_(where, (leaked * power[peak]).to(spectrum), accumulate=True)
     return spectrum
 
 
