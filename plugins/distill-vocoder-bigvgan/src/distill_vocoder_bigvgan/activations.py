@@ -1,4 +1,7 @@
-"""Snake-family periodic activations, applied anti-aliased (2x up, activate, 2x down)."""
+"""Snake-family periodic activations, applied anti-aliased (2x up, activate, 2x down).
+
+Signals are time-major, `[B, T, C]` (see `time_major`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from distill_vocoder_bigvgan.time_major import convolve
 
 
 def kaiser_sinc_filter(cutoff: float, half_width: float, kernel_size: int) -> torch.Tensor:
@@ -37,11 +41,12 @@ class Snake(nn.Module):
         self.alpha = nn.Parameter(torch.zeros(channels))
 
     def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(frequency, 1 / magnitude), each `[1, C, 1]`."""
-        alpha = self.alpha.exp()[None, :, None]
+        """(frequency, 1 / magnitude), each `[C]`."""
+        alpha = self.alpha.exp()
         return alpha, 1.0 / (alpha + 1e-9)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """`[B, T, C] -> [B, T, C]`."""
         frequency, inverse = self.coefficients()
         periodic = torch.mul(x, frequency).sin_().square_()  # in place: two fewer passes over x
         return torch.addcmul(x, periodic, inverse)
@@ -55,28 +60,53 @@ class SnakeBeta(Snake):
         self.beta = nn.Parameter(torch.zeros(channels))
 
     def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.alpha.exp()[None, :, None], 1.0 / (self.beta.exp()[None, :, None] + 1e-9)
+        return self.alpha.exp(), 1.0 / (self.beta.exp() + 1e-9)
 
 
-def replicate_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
-    """`F.pad(mode="replicate")` as one concatenation (several times faster on a CPU)."""
-    return torch.cat([x[..., :1].expand(*x.shape[:-1], left), x, x[..., -1:].expand(*x.shape[:-1], right)], dim=-1)
+class _ReplicatePaddedFilter:
+    """One FIR filter run over every channel of a time-major signal, ends replicate-padded.
 
-
-class _DepthwiseWeights:
-    """Per-channel copies of a filter, made once per (channels, dtype, device).
-
-    An expanded (strided) weight would be copied by the convolution on every call.
+    Output n reads x[stride * n - left + k] for tap k, n < T / stride (T a multiple of the
+    stride); samples beyond the ends repeat the end samples. The convolution runs with
+    zero padding, so the signal is never copied into a padded buffer; the few outputs
+    whose taps reach past an end then get back what the repeated sample contributes:
+    x[0] times the sum of the taps that fell before the start (x[T - 1] likewise at the
+    end). The per-channel weights and those tap sums are made once per
+    (channels, dtype, device): an expanded weight would be copied by every call.
     """
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
+    def __init__(self, left: int, stride: int = 1) -> None:
+        self.left, self.stride = left, stride
+        self._prepared: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
-    def get(self, channels: int, *taps: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        key = (channels, taps[0].dtype, taps[0].device)
-        if key not in self._cache:
-            self._cache[key] = tuple(t.reshape(1, 1, -1).repeat(channels, 1, 1).contiguous() for t in taps)
-        return self._cache[key]
+    def _prepare(self, taps: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        key = (channels, taps.dtype, taps.device)
+        if key not in self._prepared:
+            left, stride, size = self.left, self.stride, taps.numel()
+            before = [taps[: left - stride * n].sum() for n in range(-(-left // stride))]
+            # the output j from the end has taps from left + stride * (j + 1) on past the end
+            after = [taps[left + stride * (j + 1) :].sum() for j in range(max(0, -(-(size - left) // stride) - 1))]
+            self._prepared[key] = (
+                taps.reshape(1, 1, -1).repeat(channels, 1, 1),
+                torch.stack(before)[:, None] if before else taps.new_zeros(0, 1),
+                torch.stack(after).flip(0)[:, None] if after else taps.new_zeros(0, 1),
+            )
+        return self._prepared[key]
+
+    def __call__(self, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+        """`[B, T, C] -> [B, T / stride, C]`."""
+        weight, before, after = self._prepare(taps, x.shape[-1])
+        left, stride = self.left, self.stride
+        outputs = x.shape[1] // stride
+        padding = max(left, taps.numel() - stride - left)
+        padding += (padding - left) % stride  # whole output steps of extra padding, cut off below
+        skip = (padding - left) // stride
+        out = convolve(x, weight, stride=stride, padding=padding, groups=x.shape[-1])[:, skip : skip + outputs]
+        head, tail = min(before.shape[0], outputs), min(after.shape[0], outputs)
+        out[:, :head].addcmul_(x[:, :1], before[:head])
+        if tail:
+            out[:, outputs - tail :].addcmul_(x[:, -1:], after[after.shape[0] - tail :])
+        return out
 
 
 class _Upsample2x(nn.Module):
@@ -84,63 +114,37 @@ class _Upsample2x(nn.Module):
 
     Zero-stuffing then filtering (a stride-2 transposed convolution) multiplies half the
     taps by zeros. Here even output samples take the odd taps and odd samples the even
-    taps, each a 6-tap depthwise convolution, interleaved by one stack. The signal is
-    replicate-padded at its ends; the convolutions run with zero padding (no copy of the
-    signal) and only the few outputs that reach past an end are recomputed from short
-    replicate-padded slices. `filter` keeps the prototype (a checkpoint buffer).
+    taps, each a 6-tap filter at the input rate, interleaved by one stack; the input is
+    replicate-padded at its ends. `filter` keeps the prototype (a checkpoint buffer).
     """
 
     KERNEL = 12
-    EDGE = 4  # outputs at each end that see padding: at most 3 (even phase) / 3 (odd phase)
 
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, self.KERNEL))
-        self._weights = _DepthwiseWeights()
+        # even[n] reads x[n-3 .. n+2], odd[n] reads x[n-2 .. n+3]
+        self._even, self._odd = _ReplicatePaddedFilter(left=3), _ReplicatePaddedFilter(left=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, channels, length = x.shape
+        """`[B, T, C] -> [B, 2T, C]`."""
+        batch, length, channels = x.shape
         taps = 2.0 * self.filter.flip(-1).reshape(-1)
-        even_w, odd_w = self._weights.get(channels, taps[0::2], taps[1::2])
-        conv = lambda signal, weight, pad=0: F.conv1d(signal, weight, padding=pad, groups=channels)  # noqa: E731
-        if length < 12:
-            padded = replicate_pad(x, 3, 5)
-            even, odd = conv(padded[..., :-1], even_w)[..., :length], conv(padded[..., 1:], odd_w)[..., :length]
-        else:
-            # even[n] reads x[n-3 .. n+2], odd[n] reads x[n-2 .. n+3] (replicate beyond the ends)
-            even = conv(x, even_w, 3)[..., :length]
-            odd = conv(x, odd_w, 3)[..., 1 : length + 1]
-            head = replicate_pad(x[..., :12], 3, 0)
-            tail = replicate_pad(x[..., -12:], 0, 5)
-            even[..., : self.EDGE] = conv(head, even_w)[..., : self.EDGE]
-            odd[..., : self.EDGE] = conv(head[..., 1:], odd_w)[..., : self.EDGE]
-            even[..., -self.EDGE :] = conv(tail[..., 5:], even_w)[..., : self.EDGE]
-            odd[..., -self.EDGE :] = conv(tail[..., 6:], odd_w)[..., : self.EDGE]
-        return torch.stack([even, odd], dim=-1).view(batch, channels, 2 * length)
+        even, odd = self._even(x, taps[0::2]), self._odd(x, taps[1::2])
+        return torch.stack([even, odd], dim=2).view(batch, 2 * length, channels)
 
 
 class _LowPass(nn.Module):
-    """Stride-2 Kaiser-sinc low-pass with replicate ends, edges patched as in `_Upsample2x`."""
-
-    EDGE = 3
+    """Stride-2 Kaiser-sinc low-pass, ends replicate-padded: output n reads x[2n-5 .. 2n+6]."""
 
     def __init__(self, kernel_size: int = 12) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, kernel_size))
-        self._weights = _DepthwiseWeights()
+        self._filter = _ReplicatePaddedFilter(left=kernel_size // 2 - 1, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        channels, length = x.shape[1], x.shape[-1]
-        (weight,) = self._weights.get(channels, self.filter.reshape(-1))
-        conv = lambda signal, pad=0: F.conv1d(signal, weight, stride=2, padding=pad, groups=channels)  # noqa: E731
-        if length < 16 or length % 2:
-            return conv(replicate_pad(x, self.kernel_size // 2 - 1, self.kernel_size // 2))
-        # output n reads x[2n-5 .. 2n+6]: zero padding 5 gives every output; patch the ends
-        out = conv(x, 5)
-        out[..., : self.EDGE] = conv(replicate_pad(x[..., :16], 5, 0))[..., : self.EDGE]
-        out[..., -self.EDGE :] = conv(replicate_pad(x[..., -16:], 0, 6)[..., 5:])[..., : self.EDGE]
-        return out
+        """`[B, 2T, C] -> [B, T, C]`."""
+        return self._filter(x, self.filter.reshape(-1))
 
 
 class _Downsample2x(nn.Module):
@@ -153,7 +157,7 @@ class _Downsample2x(nn.Module):
 
 
 class AntiAliasedActivation(nn.Module):
-    """`[B, C, T] -> [B, C, T]`: the nonlinearity runs at 2x rate so its harmonics don't alias."""
+    """`[B, T, C] -> [B, T, C]`: the nonlinearity runs at 2x rate so its harmonics don't alias."""
 
     def __init__(self, activation: Snake) -> None:
         super().__init__()

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from distill_vocoder_bigvgan import time_major
 from distill_vocoder_bigvgan.activations import AntiAliasedActivation, Snake, SnakeBeta
 from distill_vocoder_bigvgan.weights_cache import read_cached_state, write_cached_state
 
@@ -91,14 +92,19 @@ class AMPBlock(nn.Module):
         self.activations = nn.ModuleList(_activation(config, channels) for _ in range(2 * len(dilations)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """`[B, C, T] -> [B, C, T]`."""
+        """Time-major `[B, T, C] -> [B, T, C]`."""
         for i, (first, second) in enumerate(zip(self.convs1, self.convs2, strict=True)):
-            x = x + second(self.activations[2 * i + 1](first(self.activations[2 * i](x))))
+            inner = time_major.apply(first, self.activations[2 * i](x))
+            x = x + time_major.apply(second, self.activations[2 * i + 1](inner))
         return x
 
 
 class BigVGANGenerator(nn.Module):
-    """BigVGAN log-mel `[B, num_mels, frames]` -> waveform `[B, 1, frames * hop]` in [-1, 1]."""
+    """BigVGAN log-mel `[B, num_mels, frames]` -> waveform `[B, 1, frames * hop]` in [-1, 1].
+
+    Inside, signals are time-major `[B, T, C]` (`time_major` says why); the modules keep
+    the official checkpoint's names and weight shapes.
+    """
 
     def __init__(self, config: BigVGANConfig) -> None:
         super().__init__()
@@ -118,12 +124,12 @@ class BigVGANGenerator(nn.Module):
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         kernels = len(self.config.resblock_kernel_sizes)
-        x = self.conv_pre(mel)
+        x = time_major.apply(self.conv_pre, mel.transpose(1, 2).contiguous())
         for stage, (up,) in enumerate(self.ups):
-            x = up(x)
+            x = time_major.apply(up, x)
             blocks = self.resblocks[stage * kernels : (stage + 1) * kernels]
             x = sum(block(x) for block in blocks) / kernels
-        x = self.conv_post(self.activation_post(x))
+        x = time_major.apply(self.conv_post, self.activation_post(x)).transpose(1, 2)
         return torch.tanh(x) if self.config.use_tanh_at_final else x.clamp(-1.0, 1.0)
 
     def receptive_field_frames(self) -> int:
