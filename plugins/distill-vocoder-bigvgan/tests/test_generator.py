@@ -53,6 +53,16 @@ def test_generator_is_in_eval_mode_with_weight_norm_folded(checkpoint_dir):
     assert not any("weight_g" in name or "parametrizations" in name for name, _ in generator.named_parameters())
 
 
+def test_loaded_weights_are_stored_in_the_order_channels_last_kernels_read(checkpoint_dir):
+    """Otherwise every convolution call copies its weight first (0.2 s per second of audio)."""
+    convolutions = [
+        m for m in load_generator(checkpoint_dir).modules() if isinstance(m, torch.nn.Conv1d | torch.nn.ConvTranspose1d)
+    ]
+    assert convolutions
+    for conv in convolutions:
+        assert conv.weight.unsqueeze(2).is_contiguous(memory_format=torch.channels_last)
+
+
 def test_chunked_vocoding_matches_one_pass(checkpoint_dir):
     generator = load_generator(checkpoint_dir)
     mel = torch.randn(1, 128, 150, generator=torch.Generator().manual_seed(2)) - 4

@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-from distill_vocoder_bigvgan.time_major import convolve
+from distill_vocoder_bigvgan.time_major import convolve, transpose_convolve
 
 
 def kaiser_sinc_filter(cutoff: float, half_width: float, kernel_size: int) -> torch.Tensor:
@@ -63,45 +63,47 @@ class SnakeBeta(Snake):
         return self.alpha.exp(), 1.0 / (self.beta.exp() + 1e-9)
 
 
-class _ReplicatePaddedFilter:
-    """One FIR filter run over every channel of a time-major signal, ends replicate-padded.
+def _column(sums: list[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
+    """Scalars as a `[len, 1]` column (`[0, 1]` when there are none)."""
+    return torch.stack(sums)[:, None] if sums else like.new_zeros(0, 1)
 
-    Output n reads x[stride * n - left + k] for tap k, n < T / stride (T a multiple of the
-    stride); samples beyond the ends repeat the end samples. The convolution runs with
-    zero padding, so the signal is never copied into a padded buffer; the few outputs
-    whose taps reach past an end then get back what the repeated sample contributes:
-    x[0] times the sum of the taps that fell before the start (x[T - 1] likewise at the
-    end). The per-channel weights and those tap sums are made once per
-    (channels, dtype, device): an expanded weight would be copied by every call.
+
+class _ReplicatePaddedFilter:
+    """An FIR filter run over every channel of a time-major signal, its ends replicate-padded.
+
+    The convolution runs with zero padding, so the signal is never copied into a padded
+    buffer; the few outputs whose taps reach past an end then get back what the repeated
+    end sample contributes: x[0] times the sum of their taps that fell before the start
+    (x[T - 1] likewise at the end). Those sums depend only on the taps, so they and the
+    per-channel weights are made once per (channels, dtype, device): an expanded weight
+    would be copied by every call. Subclasses say which outputs read which samples.
     """
 
-    def __init__(self, left: int, stride: int = 1) -> None:
-        self.left, self.stride = left, stride
+    def __init__(self) -> None:
         self._prepared: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    def _end_taps(self, taps: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Per output from the start, the sum of its taps before x[0]; per output from the end, past x[T - 1]."""
+        raise NotImplementedError
+
+    def _zero_padded(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def _prepare(self, taps: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         key = (channels, taps.dtype, taps.device)
         if key not in self._prepared:
-            left, stride, size = self.left, self.stride, taps.numel()
-            before = [taps[: left - stride * n].sum() for n in range(-(-left // stride))]
-            # the output j from the end has taps from left + stride * (j + 1) on past the end
-            after = [taps[left + stride * (j + 1) :].sum() for j in range(max(0, -(-(size - left) // stride) - 1))]
+            before, after = self._end_taps(taps)
             self._prepared[key] = (
                 taps.reshape(1, 1, -1).repeat(channels, 1, 1),
-                torch.stack(before)[:, None] if before else taps.new_zeros(0, 1),
-                torch.stack(after).flip(0)[:, None] if after else taps.new_zeros(0, 1),
+                _column(before, taps),
+                _column(after[::-1], taps),
             )
         return self._prepared[key]
 
     def __call__(self, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
-        """`[B, T, C] -> [B, T / stride, C]`."""
         weight, before, after = self._prepare(taps, x.shape[-1])
-        left, stride = self.left, self.stride
-        outputs = x.shape[1] // stride
-        padding = max(left, taps.numel() - stride - left)
-        padding += (padding - left) % stride  # whole output steps of extra padding, cut off below
-        skip = (padding - left) // stride
-        out = convolve(x, weight, stride=stride, padding=padding, groups=x.shape[-1])[:, skip : skip + outputs]
+        out = self._zero_padded(x, weight)
+        outputs = out.shape[1]
         head, tail = min(before.shape[0], outputs), min(after.shape[0], outputs)
         out[:, :head].addcmul_(x[:, :1], before[:head])
         if tail:
@@ -109,29 +111,67 @@ class _ReplicatePaddedFilter:
         return out
 
 
-class _Upsample2x(nn.Module):
-    """2x band-limited interpolation with the 12-tap Kaiser-sinc prototype, in two phases.
+class _StridedFilter(_ReplicatePaddedFilter):
+    """Output n reads x[stride * n - left + k] for tap k, n < T / stride (T a multiple of the stride)."""
 
-    Zero-stuffing then filtering (a stride-2 transposed convolution) multiplies half the
-    taps by zeros. Here even output samples take the odd taps and odd samples the even
-    taps, each a 6-tap filter at the input rate, interleaved by one stack; the input is
-    replicate-padded at its ends. `filter` keeps the prototype (a checkpoint buffer).
+    def __init__(self, left: int, stride: int) -> None:
+        super().__init__()
+        self.left, self.stride = left, stride
+
+    def _end_taps(self, taps: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        left, stride, size = self.left, self.stride, taps.numel()
+        before = [taps[: left - stride * n].sum() for n in range(-(-left // stride))]
+        # the output j from the end has taps from left + stride * (j + 1) on past the end
+        after = [taps[left + stride * (j + 1) :].sum() for j in range(max(0, -(-(size - left) // stride) - 1))]
+        return before, after
+
+    def _zero_padded(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """`[B, T, C] -> [B, T / stride, C]`."""
+        left, stride, outputs = self.left, self.stride, x.shape[1] // self.stride
+        padding = max(left, weight.shape[-1] - stride - left)
+        padding += (padding - left) % stride  # whole output steps of extra padding, cut off below
+        skip = (padding - left) // stride
+        return convolve(x, weight, stride=stride, padding=padding, groups=x.shape[-1])[:, skip : skip + outputs]
+
+
+class _InterpolatingFilter(_ReplicatePaddedFilter):
+    """Input j adds x[j] * taps[k] to output stride * j + k - crop: a transposed convolution, 2T outputs.
+
+    Zero-stuffing then filtering would multiply half the taps by zeros; the transposed
+    convolution skips them and writes the interleaved output in one pass.
     """
+
+    STRIDE = 2
+
+    def __init__(self, crop: int) -> None:
+        super().__init__()
+        self.crop = crop
+
+    def _end_taps(self, taps: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        stride, crop, size = self.STRIDE, self.crop, taps.numel()
+        # output n gets tap n + crop - stride * j from input j: j < 0 before the start, j >= T past the end
+        before = [taps[n + crop + stride :: stride].sum() for n in range(size - crop - stride)]
+        after = [taps.flip(0)[size - crop + r :: stride].sum() for r in range(crop)]  # taps crop-1-r, crop-3-r, ...
+        return before, after
+
+    def _zero_padded(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """`[B, T, C] -> [B, 2T, C]`."""
+        return transpose_convolve(x, weight, stride=self.STRIDE, padding=self.crop, groups=x.shape[-1])
+
+
+class _Upsample2x(nn.Module):
+    """2x Kaiser-sinc interpolation of a replicate-padded signal; `filter` keeps the prototype (a checkpoint buffer)."""
 
     KERNEL = 12
 
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, self.KERNEL))
-        # even[n] reads x[n-3 .. n+2], odd[n] reads x[n-2 .. n+3]
-        self._even, self._odd = _ReplicatePaddedFilter(left=3), _ReplicatePaddedFilter(left=2)
+        self._filter = _InterpolatingFilter(crop=(self.KERNEL - 2) // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`[B, T, C] -> [B, 2T, C]`."""
-        batch, length, channels = x.shape
-        taps = 2.0 * self.filter.flip(-1).reshape(-1)
-        even, odd = self._even(x, taps[0::2]), self._odd(x, taps[1::2])
-        return torch.stack([even, odd], dim=2).view(batch, 2 * length, channels)
+        return self._filter(x, 2.0 * self.filter.reshape(-1))
 
 
 class _LowPass(nn.Module):
@@ -140,7 +180,7 @@ class _LowPass(nn.Module):
     def __init__(self, kernel_size: int = 12) -> None:
         super().__init__()
         self.register_buffer("filter", kaiser_sinc_filter(0.25, 0.3, kernel_size))
-        self._filter = _ReplicatePaddedFilter(left=kernel_size // 2 - 1, stride=2)
+        self._filter = _StridedFilter(left=kernel_size // 2 - 1, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`[B, 2T, C] -> [B, T, C]`."""

@@ -121,6 +121,7 @@ class BigVGANGenerator(nn.Module):
                 self.resblocks.append(AMPBlock(config, channels, k, tuple(dilations)))
         self.activation_post = _activation(config, channels)
         self.conv_post = nn.Conv1d(channels, 1, 7, padding=3, bias=config.use_bias_at_final)
+        time_major.lay_out_weights(self)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         kernels = len(self.config.resblock_kernel_sizes)
@@ -199,6 +200,7 @@ def load_generator(directory: str | Path, device: str | torch.device = "cpu") ->
     with torch.device("meta"):
         generator = BigVGANGenerator(config)
     generator.load_state_dict(state, strict=True, assign=True)
+    time_major.lay_out_weights(generator)  # the loaded tensors replaced the laid-out ones
     if not cached:
         write_cached_state(directory, sources, state)
     return generator.to(device).eval()

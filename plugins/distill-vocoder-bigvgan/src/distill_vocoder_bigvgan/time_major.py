@@ -4,7 +4,8 @@ A time-major signal seen as `[B, C, 1, T]` has channels-last strides, and that i
 layout oneDNN's CPU kernels are built for: the anti-aliasing filters (depthwise, a few
 taps) run 3-10x faster than on `[B, C, T]`, dense convolutions as fast or faster, and
 the per-channel activation parameters broadcast along the contiguous last axis. The
-weights keep the checkpoint's `[C_out, C_in / groups, K]` form; only views are taken.
+weights keep the checkpoint's `[C_out, C_in / groups, K]` shape; `lay_out_weights`
+stores them in the order those kernels read.
 """
 
 from __future__ import annotations
@@ -47,13 +48,38 @@ def convolve(
     return _as_signal(image)
 
 
+def transpose_convolve(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    stride: int,
+    padding: int,
+    groups: int = 1,
+) -> torch.Tensor:
+    """`F.conv_transpose1d` for time-major signals: weight `[C_in, C_out / groups, K]`."""
+    image = F.conv_transpose2d(
+        _as_image(x), weight.unsqueeze(2), bias, stride=(1, stride), padding=(0, padding), groups=groups
+    )
+    return _as_signal(image)
+
+
+def lay_out_weights(module: nn.Module) -> None:
+    """Store each convolution weight in `module` in the order channels-last kernels read.
+
+    That is `[C_out, K, C_in]` in memory, the shape unchanged; otherwise every call copies
+    the weight into that order first (26 MB for the largest, 0.2 s per second of audio).
+    """
+    for conv in module.modules():
+        if isinstance(conv, (nn.Conv1d, nn.ConvTranspose1d)):
+            weight = conv.weight.detach().transpose(1, 2).contiguous().transpose(1, 2)
+            conv.weight = nn.Parameter(weight, requires_grad=conv.weight.requires_grad)
+
+
 def apply(conv: nn.Conv1d | nn.ConvTranspose1d, x: torch.Tensor) -> torch.Tensor:
     """`conv(x)` with its own weights and settings, for a time-major `x`: `[B, T, C_in] -> [B, T', C_out]`."""
     if isinstance(conv, nn.ConvTranspose1d):
-        image = F.conv_transpose2d(
-            _as_image(x), conv.weight.unsqueeze(2), conv.bias, stride=(1, conv.stride[0]), padding=(0, conv.padding[0])
-        )
-        return _as_signal(image)
+        return transpose_convolve(x, conv.weight, conv.bias, stride=conv.stride[0], padding=conv.padding[0])
     return convolve(
         x,
         conv.weight,
