@@ -201,6 +201,6 @@ def load_generator(directory: str | Path, device: str | torch.device = "cpu") ->
         generator = BigVGANGenerator(config)
     generator.load_state_dict(state, strict=True, assign=True)
     time_major.lay_out_weights(generator)  # the loaded tensors replaced the laid-out ones
-    if not cached:
-        write_cached_state(directory, sources, state)
+    if not cached:  # the laid-out weights, so that later loads map them and copy nothing
+        write_cached_state(directory, sources, generator.state_dict())
     return generator.to(device).eval()

@@ -69,9 +69,12 @@ def lay_out_weights(module: nn.Module) -> None:
 
     That is `[C_out, K, C_in]` in memory, the shape unchanged; otherwise every call copies
     the weight into that order first (26 MB for the largest, 0.2 s per second of audio).
+    Weights already in that order (read from the weights cache) are left as they are.
     """
     for conv in module.modules():
         if isinstance(conv, (nn.Conv1d, nn.ConvTranspose1d)):
+            if conv.weight.unsqueeze(2).is_contiguous(memory_format=torch.channels_last):
+                continue
             weight = conv.weight.detach().transpose(1, 2).contiguous().transpose(1, 2)
             conv.weight = nn.Parameter(weight, requires_grad=conv.weight.requires_grad)
 

@@ -17,7 +17,7 @@ import torch
 from distill.vocoders import atomic_path
 
 CACHE_FILE = "bigvgan_generator.folded.pt"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: convolution weights stored in the order `time_major` reads them
 
 
 def source_key(directory: Path, sources: tuple[str, ...]) -> dict[str, list[int]]:
