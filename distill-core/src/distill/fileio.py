@@ -14,8 +14,10 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from distill.errors import DistillError
 
@@ -202,43 +204,23 @@ class Busy(DistillError):
 def file_lock(target: Path, busy_message: str, wait: float = 10.0) -> Iterator[None]:
     """Hold an exclusive lock on `target` (for read-modify-write or a long run) across processes.
 
-    Waits up to `wait` seconds (0: fail at once), then raises `Busy(busy_message)`. The
-    kernel releases the lock if the process dies, so a killed holder never blocks anyone.
-    The lock file is removed on release; a waiter that locked a file just removed retries.
+    Waits up to `wait` seconds (0: fail at once), then raises `Busy(busy_message)`. The lock
+    is `filelock`'s, on every platform: the system releases it if the process dies, so a
+    killed holder never blocks anyone. The lock file is removed while still held, so it
+    does not outlive the lock and a waiter that had opened it takes a fresh one.
     """
-    try:
-        import fcntl
-    except ImportError:  # not POSIX (Windows): no cross-process lock, as before locks existed
-        yield
-        return
     path = lock_path(target)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)
-        except OSError as exc:
-            raise DistillError(f"Cannot lock {target}: {io_problem(exc)}.") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            if time.monotonic() >= deadline:
-                raise Busy(busy_message) from None
-            time.sleep(0.02)
-            continue
-        if os.fstat(fd).st_ino == getattr(_stat_or_none(path), "st_ino", None):
-            break
-        os.close(fd)  # locked a file its last holder had just removed: take the new one
+    lock = FileLock(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=wait, poll_interval=0.02)
+    except Timeout:
+        raise Busy(busy_message) from None
+    except OSError as exc:
+        raise DistillError(f"Cannot lock {target}: {io_problem(exc)}.") from exc
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
-
-
-def _stat_or_none(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except OSError:
-        return None
+        with suppress(OSError):  # Windows cannot remove an open file: its lock removes the file on release
+            path.unlink()
+        lock.release()
