@@ -37,11 +37,14 @@ from distill.audio.io import load_audio, write_audio
 from distill.audio.metrics import level_difference_db, multires_stft_distance, visqol_moslqo
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files
+from distill.host.evaluation import evaluate_vocoders
+from distill.host.recordings import hold_out_recordings, model_training_audio
+from distill.host.selector import select_vocoder
+from distill.host.vocoder_training import bundle_vocoder
 from distill.models.format import DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
-from distill.vocoders.evaluation import evaluate_vocoders, split_held_out
-from distill.vocoders.training import bundle_vocoder, model_training_audio
+from distill.vocoders.verdict import BASELINE, read_verdict
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
 from distill_vocoder_hifigan.training import Trainer, TrainingOptions
 from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
@@ -72,7 +75,7 @@ def bench_model(recipe: str) -> DistillModel:
 
 
 def held_out_clips(model: DistillModel) -> list[torch.Tensor]:
-    _, held = split_held_out(model_training_audio(model))
+    _, held = hold_out_recordings(model_training_audio(model))
     return [held[i] for i in range(len(held))]
 
 
@@ -89,7 +92,7 @@ def held_out_figures(generator: Generator, clips: list[torch.Tensor], config: Sp
 
 def trainer_for(recipe: str, steps: int, every: int) -> tuple[Trainer, DistillModel]:
     model = bench_model(recipe)
-    train_set, _ = split_held_out(model_training_audio(model))
+    train_set, _ = hold_out_recordings(model_training_audio(model))
     run_dir = OUT / recipe / "run"
     options = TrainingOptions(
         run_dir=run_dir,
@@ -139,7 +142,7 @@ def steps_per_second(recipe: str, warmup: bool, steps: int) -> float:
     """Steps/s of one recipe phase on all cores, after two untimed steps."""
     run_dir = OUT / "speed" / recipe
     model = bench_model(recipe)
-    train_set, _ = split_held_out(model_training_audio(model))
+    train_set, _ = hold_out_recordings(model_training_audio(model))
     options = TrainingOptions(
         run_dir=run_dir,
         recipe=recipe,
@@ -261,10 +264,8 @@ def baseline_distance() -> float:
     cache = OUT / "griffinlim.json"
     if cache.exists():
         return json.loads(cache.read_text())["held_out"]
-    from distill.vocoders import select_vocoder
-
     model = bench_model("fast")
-    vocoder = select_vocoder("griffinlim", model, torch.device("cpu"))
+    vocoder = select_vocoder(BASELINE, model, torch.device("cpu"))
     clips = held_out_clips(model)
     distance = sum(
         multires_stft_distance(w, vocoder.mel_to_waveform(waveform_to_mel(w[None], model.spectrogram), w.numel())[0])
@@ -293,18 +294,16 @@ def concatenated_visqol(held: list[Path], vocoders: dict, config: SpectrogramCon
 
 def evaluate() -> None:
     """The product's verdict on each trained recipe, plus ViSQOL and a few rendered examples."""
-    from distill.vocoders import select_vocoder
-
     for recipe in RECIPES:
         model = bench_model(recipe)
         if model.vocoder_state_dict is None:
             console.print(f"{recipe}: not trained yet (`curve {recipe} STEPS`)")
             continue
-        _, held = split_held_out(model_training_audio(model))
-        verdict = evaluate_vocoders(model, held, training_steps=(model.vocoder_evaluation or {}).get("training_steps"))
+        _, held = hold_out_recordings(model_training_audio(model))
+        verdict = evaluate_vocoders(model, held, training_steps=(read_verdict(model) or {}).get("training_steps"))
         model.vocoder_evaluation = verdict
         save_model(model, model.path)
-        vocoders = {name: select_vocoder(name, model, torch.device("cpu")) for name in ("hifigan", "griffinlim")}
+        vocoders = {name: select_vocoder(name, model, torch.device("cpu")) for name in ("hifigan", BASELINE)}
         visqol = concatenated_visqol(list(held.files), vocoders, model.spectrogram)
         table = Table(
             "vocoder",

@@ -26,7 +26,8 @@ from distill.audio.io import load_audio, write_audio
 from distill.audio.metrics import multires_stft_distance, snr_db, visqol_moslqo
 from distill.audio.quality import quality_report
 from distill.data.discovery import find_audio_files
-from distill.vocoders import SpectrogramConfig, select_vocoder, waveform_to_mel
+from distill.host.selector import select_vocoder
+from distill.vocoders import SpectrogramConfig, waveform_to_mel
 
 matplotlib.use("Agg")
 

@@ -120,7 +120,7 @@ class PluginSite:
         self.monkeypatch.setattr(sys, "path", [*paths, *(p for p in sys.path if p not in paths)])
         self.monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*paths, *self.inherited]))
         importlib.invalidate_caches()
-        from distill.vocoders.registry import get_registry
+        from distill.host.registry import get_registry
 
         get_registry.cache_clear()
 

@@ -98,7 +98,8 @@ SLOW_VOCODER_TRAINING = """
 import sys, time
 from pathlib import Path
 import torch
-from distill.vocoders import VocoderState, get_registry, hookimpl
+from distill.host.registry import get_registry
+from distill.vocoders import VocoderState, hookimpl
 
 class Waiter:
     @hookimpl

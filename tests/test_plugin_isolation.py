@@ -7,7 +7,8 @@ from importlib.metadata import EntryPoint, entry_points
 
 import pytest
 
-from distill.vocoders import registry as registry_module
+from distill.host.registry import get_registry
+from distill.vocoders import plugins
 
 GROUP = "distill.vocoders"
 
@@ -46,8 +47,8 @@ def faulty_plugins_installed(tmp_path, monkeypatch):
         EntryPoint("flaky", "raises_load", GROUP),
     ]
     real = list(entry_points(group=GROUP))
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: [*real, *extra])
-    registry_module.get_registry.cache_clear()
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [*real, *extra])
+    get_registry.cache_clear()
 
 
 def test_vocoders_list_reports_the_import_failure_and_keeps_the_rest(run_cli, faulty_plugins_installed):

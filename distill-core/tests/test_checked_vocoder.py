@@ -9,8 +9,11 @@ import pytest
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders import SpectrogramConfig, Vocoder, VocoderRegistry, hookimpl, select_vocoder
-from distill.vocoders.checked import LENGTH_TOLERANCE_HOPS, RenderRestarted
+from distill.host.checked import RenderRestarted
+from distill.host.registry import VocoderRegistry
+from distill.host.selector import select_vocoder
+from distill.vocoders import SpectrogramConfig, Vocoder, hookimpl
+from distill.vocoders.output import LENGTH_TOLERANCE_HOPS
 
 CONFIG = SpectrogramConfig()
 MEL = torch.rand(2, CONFIG.n_mels, 10)

@@ -17,10 +17,10 @@ from distill.audio.quality import LevelMeter, quality_report
 from distill.audio.resampling import Resampler, resample
 from distill.audio.spatial import Placement, decorrelation_fir, render_spatial
 from distill.data.segmenting import TEXTURE
+from distill.host.selector import select_vocoder
 from distill.inference.pipeline import generate_stream
 from distill.inference.render import Spatial, generate_files
 from distill.models.format import load_model
-from distill.vocoders import select_vocoder
 
 
 def _cuts(signal: torch.Tensor, seed: int = 1, longest: int = 40_000) -> list[torch.Tensor]:

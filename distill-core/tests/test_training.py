@@ -12,15 +12,15 @@ from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
 from distill.data.segmenting import ONE_SHOT, TEXTURE, choose_layout
 from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
+from distill.host.selector import select_vocoder
 from distill.inference.pipeline import generate
 from distill.models.format import load_model
 from distill.paths import data_dir
+from distill.progress import Progress
 from distill.training import runner
 from distill.training.loop import split_held_out
 from distill.training.presets import PRESETS, choose_preset
 from distill.training.runner import TrainingCancelled, train_model
-from distill.vocoders import select_vocoder
-from distill.vocoders.types import Progress
 
 from .conftest import TINY_EPOCHS, TINY_VAE
 

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("gradio")
 
+from distill.progress import Progress
 from distill.ui.common import duration_text, page_progress
-from distill.vocoders.types import Progress
 
 
 def test_downloads_show_size_and_speed_and_training_its_step():

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders import Vocoder, VocoderRegistry, VocoderUnavailable, hookimpl, select_vocoder
+from distill.host.registry import VocoderRegistry
+from distill.host.selector import choose_vocoder, select_vocoder, vocoder_options
+from distill.vocoders import Vocoder, VocoderUnavailable, hookimpl
 
 
 class _Silent(Vocoder):
@@ -106,8 +108,6 @@ def test_no_loadable_vocoder_is_one_sentence():
 
 
 def test_auto_returns_the_plugins_it_skipped_and_why():
-    from distill.vocoders.selector import choose_vocoder
-
     registry = _registry(
         ("low", _plugin("low", 100)),
         ("high", _plugin("high", 200, VocoderUnavailable("weights are not downloaded."))),
@@ -118,8 +118,6 @@ def test_auto_returns_the_plugins_it_skipped_and_why():
 
 
 def test_options_list_every_plugin_and_say_why_one_cannot_serve():
-    from distill.vocoders.selector import vocoder_options
-
     registry = _registry(
         ("low", _plugin("low", 100)),
         ("own", _plugin("own", None, VocoderUnavailable("Model 'x' has no vocoder of its own."))),

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders import get_registry, select_vocoder
+from distill.host.registry import get_registry
+from distill.host.selector import select_vocoder
 from distill_vocoder_bigvgan import download
 from distill_vocoder_bigvgan.download import FILES, ensure_weights, is_cached, weights_dir
 from distill_vocoder_bigvgan.weights_cache import read_cached_state

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders import select_vocoder
+from distill.host.selector import select_vocoder
 from distill_vocoder_bigvgan.download import weights_dir
 from distill_vocoder_bigvgan.plugin import PRECISION_SWITCH, _cpu_has_bf16, load_vocoder
 

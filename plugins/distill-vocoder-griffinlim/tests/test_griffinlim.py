@@ -6,7 +6,9 @@ import math
 
 import torch
 
-from distill.vocoders import SpectrogramConfig, get_registry, rank_vocoders, select_vocoder, waveform_to_mel
+from distill.host.registry import get_registry
+from distill.host.selector import rank_vocoders, select_vocoder
+from distill.vocoders import SpectrogramConfig, waveform_to_mel
 from distill_vocoder_griffinlim import GriffinLimVocoder
 
 

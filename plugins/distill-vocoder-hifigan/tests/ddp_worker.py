@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import sys
 
+from distill.host.recordings import model_training_audio
+from distill.host.vocoder_training import is_main_process, train_model_vocoder
 from distill.models.format import load_model
 from distill.vocoders import TrainingCancelled
-from distill.vocoders.training import is_main_process, model_training_audio, train_model_vocoder
 
 
 def main(model_path: str, options: str, cancel_at: int = 0) -> int:

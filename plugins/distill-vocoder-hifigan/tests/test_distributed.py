@@ -11,9 +11,10 @@ from pathlib import Path
 
 import torch
 
+from distill.host.recordings import model_training_audio
+from distill.host.vocoder_training import train_model_vocoder
 from distill.models.format import load_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
-from distill.vocoders.training import model_training_audio, train_model_vocoder
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
 
 SPECTROGRAM = SpectrogramConfig(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)

@@ -13,16 +13,13 @@ import pytest
 import torch
 
 from distill.errors import DistillError
+from distill.host.evaluation import evaluate_model_vocoder
+from distill.host.recordings import model_training_audio
+from distill.host.selector import rank_vocoders, select_vocoder
+from distill.host.vocoder_training import train_model_vocoder
 from distill.models.format import DistillModel, load_model, save_model
-from distill.vocoders import (
-    SpectrogramConfig,
-    TrainingCancelled,
-    rank_vocoders,
-    select_vocoder,
-    waveform_to_mel,
-)
-from distill.vocoders.evaluation import summarise, verdict_summary
-from distill.vocoders.training import model_training_audio, train_model_vocoder
+from distill.vocoders import SpectrogramConfig, TrainingCancelled, waveform_to_mel
+from distill.vocoders.verdict import summarise, verdict_summary
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
 from distill_vocoder_hifigan.losses import mel_loss
 
@@ -199,16 +196,15 @@ def test_auto_skips_hifigan_for_a_model_without_one(model, caplog):
     assert vocoder.name != "hifigan" and "hifigan" not in caplog.text
 
 
-def test_a_bundle_trained_for_log1p_input_is_refused_not_decoded_wrongly(model, tmp_path, caplog):
+def test_a_bundle_trained_for_log1p_input_is_refused_not_decoded_wrongly(model, tmp_path):
     bundled = train_model_vocoder(model, "hifigan", model_training_audio(model), _options(tmp_path, max_steps=1))
     assert bundled.vocoder_config["input_scale"] == "log-magnitude"
     del bundled.vocoder_config["input_scale"]  # as written before the generator took log-magnitude mels,
     bundled.vocoder_evaluation = None  # and before verdicts existed
-    with caplog.at_level(logging.WARNING, logger="distill"):
-        assert select_vocoder("auto", bundled, torch.device("cpu")).name != "hifigan"
-    assert "expects log1p mels" in caplog.text
+    assert select_vocoder("auto", bundled, torch.device("cpu")).name != "hifigan"
     with pytest.raises(DistillError, match=r"older Distill .* train it again with `distill train-vocoder --model kit`"):
         select_vocoder("hifigan", bundled, torch.device("cpu"))
+    assert "expects log1p mels" in evaluate_model_vocoder(bundled)["summary"]  # judging it says why too
 
 
 @pytest.fixture
@@ -251,12 +247,20 @@ def test_auto_ranks_an_own_vocoder_that_beats_griffinlim_first(bundled, caplog):
     assert "beats Griffin-Lim" in verdict_summary(winning) and "auto uses it first" in verdict_summary(winning)
 
 
-def test_an_own_vocoder_without_a_verdict_is_judged_on_first_use(bundled):
+def test_an_own_vocoder_without_a_verdict_is_unproven_until_evaluated_and_generating_never_judges(bundled, caplog):
     bundled.vocoder_evaluation = None  # a file from before verdicts
     save_model(bundled, bundled.path)
-    select_vocoder("auto", load_model(bundled.path), torch.device("cpu"))
-    verdict = load_model(bundled.path).vocoder_evaluation
-    assert set(verdict["results"]) == {"hifigan", "griffinlim"}  # BigVGAN costs minutes on a CPU: not on first use
+    before = bundled.path.read_bytes()
+    old = load_model(bundled.path)
+    assert rank_vocoders(old)[-1] == "hifigan"
+    with caplog.at_level(logging.WARNING, logger="distill"):
+        assert select_vocoder("auto", old, torch.device("cpu")).name == "griffinlim"
+    assert caplog.text.count("has no held-out verdict yet") == 1
+    assert "distill vocoders evaluate --model kit" in caplog.text
+    assert old.vocoder_evaluation is None and bundled.path.read_bytes() == before  # nothing judged, nothing saved
+    verdict = evaluate_model_vocoder(old)
+    assert load_model(bundled.path).vocoder_evaluation == verdict
+    assert verdict["results"].keys() == {"hifigan", "griffinlim"} and "bigvgan" in verdict["skipped"]
     assert verdict["held_out"] is False and "recording it trained on" in verdict["summary"]
 
 

@@ -22,8 +22,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from distill.vocoders.types import Progress as ProgressEvent
-from distill.vocoders.types import ProgressCallback
+from distill.progress import Progress as ProgressEvent
+from distill.progress import ProgressCallback
 
 stderr = Console(stderr=True)
 

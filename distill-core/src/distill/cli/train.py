@@ -15,8 +15,8 @@ from distill.data.discovery import find_audio_files
 from distill.data.segmenting import ONE_SHOT
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
+from distill.progress import Progress as ProgressEvent
 from distill.training.runner import train_model
-from distill.vocoders.types import Progress as ProgressEvent
 
 
 @app.command()

@@ -13,19 +13,12 @@ from distill.cli.output import stderr
 from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
+from distill.host.recordings import model_training_audio
+from distill.host.vocoder_runs import initial_weights, stop_file, training_config, vocoder_run_dir
+from distill.host.vocoder_training import check_trainable, is_main_process, train_model_vocoder
 from distill.library.catalog import resolve_model
-from distill.vocoders.training import (
-    STOP_FILE,
-    check_trainable,
-    initial_weights,
-    is_main_process,
-    model_training_audio,
-    train_model_vocoder,
-    training_config,
-    vocoder_run_dir,
-)
-from distill.vocoders.types import Progress as ProgressEvent
-from distill.vocoders.types import TrainingCancelled
+from distill.progress import Progress as ProgressEvent
+from distill.progress import TrainingCancelled
 
 
 @app.command("train-vocoder")
@@ -69,7 +62,7 @@ def train_vocoder(
                 f"A batch of {batch_size} does not split evenly over {nproc_per_node} processes; "
                 f"choose a --batch-size that is a multiple of {nproc_per_node}."
             )
-        code = launch_workers(nproc_per_node, run_dir / STOP_FILE)
+        code = launch_workers(nproc_per_node, stop_file(run_dir))
         if code:
             raise typer.Exit(code)
         return

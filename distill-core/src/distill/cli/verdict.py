@@ -7,13 +7,13 @@ from rich.table import Table
 
 from distill.cli.output import stdout_console
 from distill.models.format import DistillModel
-from distill.vocoders.evaluation import verdict_summary
+from distill.vocoders.verdict import read_verdict, verdict_summary
 
 
 def print_verdict(model: DistillModel, console: Console | None = None) -> None:
     """The held-out comparison (when there is one) and what `auto` makes of it."""
     console = console or stdout_console()
-    verdict = model.vocoder_evaluation if isinstance(model.vocoder_evaluation, dict) else None
+    verdict = read_verdict(model)
     if verdict and verdict.get("results"):
         table = Table(
             "vocoder",

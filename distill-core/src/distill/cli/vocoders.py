@@ -13,11 +13,11 @@ from distill.cli.common import JSON_OPTION, device_of
 from distill.cli.output import plain, print_json, rich_progress, say, stdout_console
 from distill.cli.root import app
 from distill.cli.verdict import print_verdict
+from distill.host.evaluation import evaluate_model_vocoder
+from distill.host.installer import distribution_of, is_first_party, run_installer
+from distill.host.registry import get_registry
+from distill.host.survey import VocoderStatus, survey_vocoders
 from distill.library.catalog import resolve_model
-from distill.vocoders.evaluation import evaluate_model_vocoder
-from distill.vocoders.installer import distribution_of, is_first_party, run_installer
-from distill.vocoders.registry import get_registry
-from distill.vocoders.survey import VocoderStatus, survey_vocoders
 
 vocoders_app = typer.Typer(help="Inspect the installed vocoder plugins.", no_args_is_help=True)
 app.add_typer(vocoders_app, name="vocoders")

@@ -19,12 +19,12 @@ from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import MODES, ONE_SHOT, generation_mode
 from distill.data.validation import sample_problem
 from distill.errors import DistillError
+from distill.host.checked import until_rendered
 from distill.inference.blending import compatible
 from distill.inference.chunking import chunk_count, overlap_add
 from distill.inference.latents import one_shot_latents, texture_latents
 from distill.models.format import DistillModel
 from distill.models.vae import build_vae
-from distill.vocoders.checked import until_rendered
 from distill.vocoders.types import Vocoder, fit_length, fit_pieces
 
 MAX_SECONDS = 3600.0

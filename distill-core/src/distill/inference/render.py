@@ -21,15 +21,16 @@ from distill.audio.spatial import Placement, place
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
+from distill.host.checked import until_rendered
+from distill.host.selector import Selection, choose_vocoder, select_vocoder
 from distill.inference.blending import Blend, compatible
 from distill.inference.pipeline import generate_stream as render_stream
 from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
-from distill.vocoders.checked import until_rendered
-from distill.vocoders.selector import Selection, choose_vocoder, select_vocoder
-from distill.vocoders.types import ProgressCallback, Vocoder
+from distill.progress import ProgressCallback
+from distill.vocoders.types import Vocoder
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from distill.audio.export import FORMATS, OUTPUT_RATES, ExportSettings
 from distill.audio.metrics import compare_to_original
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
+from distill.host.selector import choose_vocoder
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
 from distill.inference.render import ensure_writable, write_output
 from distill.models.format import DistillModel
-from distill.vocoders.selector import choose_vocoder
-from distill.vocoders.types import ProgressCallback
+from distill.progress import ProgressCallback
 
 
 def vocode_file(

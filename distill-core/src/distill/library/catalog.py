@@ -8,11 +8,12 @@ from typing import Any
 
 from distill.data.segmenting import generation_mode
 from distill.errors import DistillError
-from distill.fileio import file_identity, file_lock, visible_files
+from distill.fileio import visible_files
+from distill.library.model_files import model_lock, model_path, unchanged_model_file
 from distill.models.diagnostics import model_health
 from distill.models.format import SUFFIX, DistillModel, load_model, save_model
 from distill.paths import models_dir
-from distill.vocoders.evaluation import verdict_summary
+from distill.vocoders.verdict import read_verdict, verdict_summary
 
 
 @dataclass
@@ -56,7 +57,7 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
         "health": model_health(model),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
-        "vocoder_evaluation": model.vocoder_evaluation if model.vocoder_state_dict is not None else None,
+        "vocoder_evaluation": read_verdict(model),
         "vocoder_verdict": verdict_summary(model),
     }
 
@@ -115,16 +116,6 @@ def resolve_model(ref: str) -> DistillModel:
     raise DistillError(f"Unknown model '{ref}'; available models: {names}.")
 
 
-def model_lock(path: Path, wait: float = 10.0):
-    """The lock every writer of the model file at `path` holds: train, train-vocoder's save, delete."""
-    return file_lock(
-        path,
-        f"The model file {path} is in use by another Distill process (training or saving it); "
-        "try again when that has finished.",
-        wait,
-    )
-
-
 def delete_model(ref: str | DistillModel) -> DistillModel:
     """Remove a model from the library; returns what was deleted.
 
@@ -133,12 +124,9 @@ def delete_model(ref: str | DistillModel) -> DistillModel:
     """
     model = resolve_model(ref) if isinstance(ref, str) else ref
     if model.path is not None:
-        with model_lock(model.path, wait=0):
-            if model.identity is not None and file_identity(model.path) != model.identity:
-                raise DistillError(
-                    f"The model file {model.path} changed while it was being deleted; nothing was deleted."
-                )
-            model.path.unlink(missing_ok=True)
+        refusal = f"The model file {model.path} changed while it was being deleted; nothing was deleted."
+        with unchanged_model_file(model, refusal, wait=0) as path:
+            path.unlink(missing_ok=True)
     return model
 
 
@@ -147,8 +135,6 @@ def rename_model(ref: str, new_name: str) -> DistillModel:
 
     Its id stays, so its presets and its vocoder's training runs stay with it.
     """
-    from distill.training.runner import model_path
-
     model = resolve_model(ref)
     target = model_path(new_name)
     old = model.path
@@ -156,11 +142,10 @@ def rename_model(ref: str, new_name: str) -> DistillModel:
         raise DistillError(f"Only models in the library can be renamed; '{ref}' is outside {models_dir()}.")
     if new_name == model.name:
         return model
-    with model_lock(old, wait=0), model_lock(target, wait=0):
+    refusal = f"The model file {old} changed while it was being renamed; nothing was renamed."
+    with unchanged_model_file(model, refusal, wait=0), model_lock(target, wait=0):
         if target.exists():
             raise DistillError(f"A model called '{new_name}' already exists; pick another name.")
-        if model.identity is not None and file_identity(old) != model.identity:
-            raise DistillError(f"The model file {old} changed while it was being renamed; nothing was renamed.")
         model.name = new_name
         save_model(model, target)
         if old.resolve() != target.resolve():

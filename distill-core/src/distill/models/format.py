@@ -44,7 +44,7 @@ class DistillModel:
     vocoder_type: str | None = None
     vocoder_config: dict[str, Any] | None = None
     vocoder_state_dict: dict[str, torch.Tensor] | None = None
-    vocoder_evaluation: dict[str, Any] | None = None  # held-out verdict (distill.vocoders.evaluation)
+    vocoder_evaluation: dict[str, Any] | None = None  # held-out verdict (distill.vocoders.verdict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     path: Path | None = None  # where it was loaded from or saved to; not stored
     identity: FileIdentity | None = field(default=None, repr=False, compare=False)  # of `path` as read; not stored

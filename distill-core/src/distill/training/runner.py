@@ -23,16 +23,16 @@ from distill.controls.analysis import analyse_latents
 from distill.data.segmenting import choose_layout, collection_segments
 from distill.data.validation import load_collection
 from distill.errors import DistillError
-from distill.library.catalog import model_lock
+from distill.library.model_files import model_lock, model_path
 from distill.models.diagnostics import Diagnostics, diagnose
-from distill.models.format import SUFFIX, DistillModel, load_model, save_model
+from distill.models.format import DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
 from distill.names import check_name
-from distill.paths import data_dir, models_dir
+from distill.paths import data_dir
+from distill.progress import Progress, ProgressCallback, ShouldStop, TrainingCancelled
 from distill.training import checkpoint
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_held_out
 from distill.training.presets import TrainingPreset, choose_preset
-from distill.vocoders.types import Progress, ProgressCallback, ShouldStop, TrainingCancelled
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,6 @@ LEVEL_FLOOR_DB = -60.0  # the VAE's level scale reaches this far below a typical
 
 class _StopRequested(Exception):
     """Raised between steps when `should_stop` says so; handled exactly like Ctrl-C."""
-
-
-def model_path(name: str) -> Path:
-    check_name(name, "Model name")
-    if name.lower().endswith(SUFFIX):
-        raise DistillError(f"Model name '{name}' would be read as a file path; leave out '{SUFFIX}'.")
-    return models_dir() / f"{name}{SUFFIX}"
 
 
 def run_dir(name: str) -> Path:

@@ -9,16 +9,15 @@ import gradio as gr
 import pandas as pd
 
 from distill.audio.export import ExportSettings
+from distill.host.registry import get_registry
+from distill.host.selector import AUTO
 from distill.inference.render import ensure_writable, generate_files, output_path
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
 from distill.paths import generated_dir
 from distill.ui.common import Settings, model_choices, page_progress, shows_errors
 from distill.ui.generate_tab import GenerateTab, parse_seed, slider_values
-from distill.vocoders.registry import get_registry
-from distill.vocoders.selector import AUTO
-
-BASELINE = "griffinlim"
+from distill.vocoders.verdict import BASELINE
 
 
 @dataclass

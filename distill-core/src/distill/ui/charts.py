@@ -11,7 +11,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from distill.vocoders.types import Progress
+from distill.progress import Progress
 
 PANELS = 6
 

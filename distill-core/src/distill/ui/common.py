@@ -14,9 +14,9 @@ import gradio as gr
 import torch
 
 from distill.errors import DistillError
+from distill.host.registry import describe_error
 from distill.library.catalog import list_models
-from distill.vocoders.registry import describe_error
-from distill.vocoders.types import Progress, ProgressCallback
+from distill.progress import Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
 

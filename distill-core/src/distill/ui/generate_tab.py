@@ -13,6 +13,7 @@ import pandas as pd
 from distill.audio.export import FORMATS, OUTPUT_RATES, ExportSettings
 from distill.audio.spatial import MODES
 from distill.controls.analysis import MAX_SLIDERS
+from distill.host.selector import AUTO, rank_vocoders, vocoder_options
 from distill.inference.blending import Blend
 from distill.inference.render import Spatial, ensure_writable, generate_files
 from distill.library.catalog import resolve_model
@@ -20,7 +21,6 @@ from distill.library.presets import list_presets, load_preset, save_preset
 from distill.models.format import DistillModel
 from distill.paths import generated_dir
 from distill.ui.common import Settings, model_choices, page_progress, shows_errors
-from distill.vocoders.selector import AUTO, rank_vocoders, vocoder_options
 
 PLAYERS = 4
 AUTO_LABEL = "Auto (best available)"

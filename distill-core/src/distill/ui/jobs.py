@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from distill.errors import DistillError
-from distill.vocoders.types import Progress, ProgressCallback, ShouldStop
+from distill.progress import Progress, ProgressCallback, ShouldStop
 
 Work = Callable[[ProgressCallback, ShouldStop], Any]
 

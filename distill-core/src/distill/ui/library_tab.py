@@ -11,9 +11,11 @@ import pandas as pd
 from distill.library import history
 from distill.library.catalog import delete_model, describe_library, describe_model, rename_model, resolve_model
 from distill.ui.common import model_choices, shows_errors
+from distill.vocoders.verdict import BASELINE, baseline_distances, display_name
 
 BARS = "▁▂▃▄▅▆▇█"
 HISTORY_ROWS = 200
+AGAINST_BASELINE = f"vs {display_name(BASELINE)}"
 
 
 @dataclass
@@ -45,7 +47,7 @@ def models_table() -> pd.DataFrame:
                 "final loss": figure(training.get("train_loss")),
                 "validation loss": figure(training.get("val_loss")),
                 "own vocoder": info.get("vocoder") or "—",
-                "vs Griffin-Lim": against_griffinlim(info),
+                AGAINST_BASELINE: against_baseline(info),
             }
         )
     return pd.DataFrame(
@@ -60,22 +62,21 @@ def models_table() -> pd.DataFrame:
             "final loss",
             "validation loss",
             "own vocoder",
-            "vs Griffin-Lim",
+            AGAINST_BASELINE,
         ],
     )
 
 
-def against_griffinlim(info: dict) -> str:
+def against_baseline(info: dict) -> str:
     """How the model's own vocoder did on its held-out recordings: `worse (2.21 vs 0.71)`, lower is closer."""
     if not info.get("vocoder"):
         return "—"
-    verdict = info.get("vocoder_evaluation") or {}
-    results = verdict.get("results") or {}
-    own, baseline = results.get(info["vocoder"], {}), results.get(verdict.get("baseline", ""), {})
-    if verdict.get("beats_baseline") is None or not all("multires_stft_distance" in r for r in (own, baseline)):
+    verdict = info.get("vocoder_evaluation")  # `describe_model` read it (`read_verdict`)
+    distances = baseline_distances(verdict) if verdict else None
+    if distances is None:
         return "not judged yet"
     better = "better" if verdict["beats_baseline"] else "worse"
-    return f"{better} ({own['multires_stft_distance']:.2f} vs {baseline['multires_stft_distance']:.2f})"
+    return f"{better} ({distances[0]:.2f} vs {distances[1]:.2f})"
 
 
 def waveform_text(peaks: list[float]) -> str:

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import gradio as gr
 
+from distill.host.recordings import model_training_audio
+from distill.host.vocoder_runs import latest_previews, training_config
+from distill.host.vocoder_training import train_model_vocoder
 from distill.library.catalog import resolve_model
 from distill.models.format import DistillModel
+from distill.progress import Progress, TrainingCancelled
 from distill.training.presets import PRESETS
 from distill.training.runner import train_model
 from distill.ui import jobs
 from distill.ui.charts import latest_figures, make_panels, panel_updates
 from distill.ui.common import Settings, duration_text, model_choices, shows_errors
-from distill.vocoders.training import latest_previews, model_training_audio, train_model_vocoder, training_config
-from distill.vocoders.types import Progress, TrainingCancelled
 
 VOCODER = "hifigan"
 PRESET_HELP = {

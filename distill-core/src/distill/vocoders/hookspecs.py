@@ -1,4 +1,4 @@
-"""The three hooks a vocoder plugin implements (DESIGN §2, contract).
+"""The three hooks a vocoder plugin implements (a contract; docs/writing-a-vocoder-plugin.md §2).
 
 A plugin is any object (usually a module) with `@hookimpl` functions, registered under
 its entry-point name in the `distill.vocoders` group. An implementation may accept any
@@ -40,9 +40,11 @@ def load_vocoder(name, model, device, progress):
 def train_vocoder(name, model, dataset, config, progress, should_stop):
     """Learn the vocoder called `name` for `model`; None if `name` is not yours.
 
-    `dataset` is a `TrainingAudio` (the model's own recordings), `config` a dict of
-    options (steps, batch size, learning rate, run folder, resume, device, ...). Return a
-    `VocoderState`; the core bundles it into the model file. `should_stop` (a `ShouldStop`
-    or None) is a stop button: ask it between steps and, when True, keep a checkpoint and
-    raise `TrainingCancelled` saying how to resume, as on Ctrl-C.
+    `dataset` is a `TrainingAudio` (the model's own recordings, minus those held out to
+    judge the result), `config` a dict of options (steps, batch size, learning rate, run
+    folder, resume, device, ...). Return a `VocoderState`; the core bundles it into the
+    model file. `should_stop` (a `ShouldStop`) is the host's one stop signal: Ctrl-C,
+    `kill`, the stop button and a launcher's stop file all make it answer True. Ask it
+    between steps and, when True, keep a checkpoint and raise `TrainingCancelled` saying
+    how to resume (with the state so far, to have it stored and judged).
     """

@@ -10,7 +10,9 @@ In a plugin's test file::
 
 pytest collects the inherited checks from the subclass. Each runs with a private
 `DISTILL_HOME` and `HF_HUB_OFFLINE=1`, against the plugin as installed (found through its
-entry point, exactly as the host finds it). Override the `conformance_model` fixture to
+entry point and called exactly as the host finds and calls it, `distill.vocoders.plugins`),
+and holds its renders to the host's output contract (`distill.vocoders.output`). The suite
+imports nothing of the host: a plugin's tests need only the public API. Override the `conformance_model` fixture to
 hand the plugin a model (for a smaller, faster mel config, or weights it needs), and place
 any test weights under `vocoders_dir()` from it; `model_for` builds such a model.
 
@@ -32,11 +34,10 @@ import pytest
 import torch
 
 from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
-from distill.errors import DistillError
+from distill.models.format import DistillModel
 from distill.vocoders import hookspecs
-from distill.vocoders.checked import conform, declared_rate
-from distill.vocoders.registry import get_registry
-from distill.vocoders.selector import load_named, select_vocoder
+from distill.vocoders.output import conform, declared_rate
+from distill.vocoders.plugins import PluginHooks, build_vocoder, claims, origin
 from distill.vocoders.types import Vocoder, model_spectrogram_config
 
 PEAK_BOUND = 4.0  # +12 dBFS: louder than this is garbage, whatever the weights
@@ -45,14 +46,12 @@ LEVEL_TOLERANCE_DB = 6.0
 CPU = torch.device("cpu")
 
 
-def model_for(spectrogram: SpectrogramConfig | None = None, **fields: Any):
+def model_for(spectrogram: SpectrogramConfig | None = None, **fields: Any) -> DistillModel:
     """A `DistillModel` with no VAE, for handing a plugin a mel config and/or vocoder fields.
 
     `fields` are `DistillModel` attributes such as `vocoder_type`, `vocoder_config`,
     `vocoder_state_dict`, `name`.
     """
-    from distill.models.format import DistillModel
-
     return DistillModel(
         name=fields.pop("name", "conformance"),
         vae_config={},
@@ -98,15 +97,29 @@ class VocoderConformance:
 
     @pytest.fixture(autouse=True)
     def conformance_home(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-        """A private data dir, no route to a model hub, and a registry built afresh."""
+        """A private data dir and no route to a model hub."""
         if not self.vocoder_name:
             pytest.fail(f"{type(self).__name__} must set vocoder_name to the plugin's entry-point name")
         home = tmp_path / "distill-home"
         monkeypatch.setenv("DISTILL_HOME", str(home))
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-        get_registry.cache_clear()
         yield home
-        get_registry.cache_clear()
+
+    @pytest.fixture
+    def conformance_plugin(self) -> PluginHooks:
+        """The plugin under test, found through its entry point and registered as the host registers it."""
+        rivals = claims().get(self.vocoder_name)
+        assert rivals, f"no entry point '{self.vocoder_name}' in the distill.vocoders group"
+        try:
+            plugin = rivals[0].load()
+        except Exception as exc:
+            pytest.fail(f"'{self.vocoder_name}' is broken at import: {type(exc).__name__}: {exc}")
+        hooks = PluginHooks()
+        try:
+            hooks.register(plugin, self.vocoder_name)
+        except Exception as exc:
+            pytest.fail(f"'{self.vocoder_name}' is broken at register: {type(exc).__name__}: {exc}")
+        return hooks
 
     @pytest.fixture
     def conformance_model(self) -> object | None:
@@ -118,9 +131,9 @@ class VocoderConformance:
         return model_spectrogram_config(conformance_model)
 
     @pytest.fixture
-    def conformance_vocoder(self, conformance_model: object | None) -> Vocoder:
+    def conformance_vocoder(self, conformance_plugin: PluginHooks, conformance_model: object | None) -> Vocoder:
         """The plugin's own vocoder, loaded through its hook the way the host loads it."""
-        return load_named(self.vocoder_name, conformance_model, CPU)
+        return build_vocoder(conformance_plugin, self.vocoder_name, conformance_model, CPU)
 
     def _render(self, vocoder: Vocoder, mel: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         with torch.inference_mode():
@@ -132,26 +145,24 @@ class VocoderConformance:
 
     # --- found, loadable, callable -------------------------------------------------------
 
-    def test_entry_point_is_installed_and_loads(self):
-        record = get_registry().record(self.vocoder_name)
-        assert record is not None, f"no entry point '{self.vocoder_name}' in the distill.vocoders group"
-        assert record.status == "ok", f"'{self.vocoder_name}' is broken at {record.stage}: {record.error}"
+    def test_entry_point_is_installed_and_loads(self, conformance_plugin):
+        distribution = origin(claims()[self.vocoder_name][0])[0]
         if self.distribution is not None:
-            assert record.distribution == self.distribution, f"'{self.vocoder_name}' comes from {record.distribution}"
+            assert distribution == self.distribution, f"'{self.vocoder_name}' comes from {distribution}"
 
-    def test_hooks_take_only_documented_arguments_and_answer_sensibly(self, conformance_model):
-        registry = get_registry()
+    def test_hooks_take_only_documented_arguments_and_answer_sensibly(self, conformance_plugin, conformance_model):
+        hooks, name = conformance_plugin, self.vocoder_name
         for hook in ("vocoder_priority", "load_vocoder", "train_vocoder"):
             spec = set(inspect.signature(getattr(hookspecs, hook)).parameters)
-            taken = registry.hook_arguments(self.vocoder_name, hook)
+            taken = hooks.arguments(name, hook)
             assert taken is None or set(taken) <= spec, f"{hook} takes {taken}; allowed: {sorted(spec)}"
         for model in (None, conformance_model):
-            priority = registry.call(self.vocoder_name, "vocoder_priority", model=model)
+            priority = hooks.call(name, "vocoder_priority", model=model)
             assert priority is None or (isinstance(priority, int) and not isinstance(priority, bool)), priority
-        foreign = registry.call(self.vocoder_name, "load_vocoder", name="not-" + self.vocoder_name, model=None)
+        foreign = hooks.call(name, "load_vocoder", name="not-" + name, model=None)
         assert foreign is None, "load_vocoder must return None for a name that is not the plugin's own"
-        if registry.implements(self.vocoder_name, "train_vocoder"):
-            assert registry.call(self.vocoder_name, "train_vocoder", name="not-" + self.vocoder_name) is None
+        if hooks.implementation(name, "train_vocoder") is not None:
+            assert hooks.call(name, "train_vocoder", name="not-" + name) is None
 
     # --- the output contract ---------------------------------------------------------------
 
@@ -191,12 +202,14 @@ class VocoderConformance:
         difference = _db(_rms(wav) / _rms(source))
         assert abs(difference) <= LEVEL_TOLERANCE_DB, f"output is {difference:+.1f} dB from the input's level"
 
-    def test_same_mel_gives_the_same_audio_whatever_the_global_seed(self, conformance_model, conformance_config):
+    def test_same_mel_gives_the_same_audio_whatever_the_global_seed(
+        self, conformance_plugin, conformance_model, conformance_config
+    ):
         _, mel = self._mel(conformance_config)
         renders = []
         for seed in (1, 2):
             torch.manual_seed(seed)
-            vocoder = load_named(self.vocoder_name, conformance_model, CPU)
+            vocoder = build_vocoder(conformance_plugin, self.vocoder_name, conformance_model, CPU)
             renders += [self._render(vocoder, mel), self._render(vocoder, mel)]
         assert all(torch.equal(renders[0], other) for other in renders[1:]), "not deterministic; seed your own RNG"
 
@@ -266,15 +279,10 @@ class VocoderConformance:
             self._render(conformance_vocoder, bad)
         assert str(caught.value).strip(), f"{type(caught.value).__name__} without a message"
 
-    def test_through_the_host_output_needs_no_repair_and_bad_input_is_one_sentence(
-        self, conformance_model, conformance_vocoder, conformance_config
-    ):
+    def test_output_passes_the_hosts_output_contract_as_it_is(self, conformance_vocoder, conformance_config):
+        """What the host does to every render before it is written (`distill.vocoders.output.conform`)."""
         _, mel = self._mel(conformance_config)
         raw = self._render(conformance_vocoder, mel)
         wanted = mel.shape[-1] * conformance_config.hop_length
-        conform(raw, 1, declared_rate(conformance_vocoder), conformance_config, wanted)  # raises on garbage
-        host = select_vocoder(self.vocoder_name, conformance_model, CPU)
-        assert host.name == self.vocoder_name
-        assert host.mel_to_waveform(mel).shape == (1, wanted)
-        with pytest.raises(DistillError, match="expected"):
-            host.mel_to_waveform(mel[0])
+        wav = conform(raw, 1, declared_rate(conformance_vocoder), conformance_config, wanted)  # raises on garbage
+        assert wav.shape == (1, wanted)

@@ -1,53 +1,23 @@
-"""Shared vocoder types: what a plugin returns and what it is handed."""
+"""The vocoder types: what a plugin returns (`Vocoder`, `VocoderState`) and what it is handed (`TrainingAudio`)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from distill.audio.io import load_audio
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
+from distill.progress import ProgressCallback
 
 
 class VocoderUnavailable(DistillError):
     """This vocoder cannot serve this model now; the message says why and what to do."""
-
-
-class TrainingCancelled(DistillError):
-    """Training stopped by Ctrl-C, `kill` or the stop button; the message says what was kept and how to resume.
-
-    A plugin that raises it with `state` (the vocoder so far) has that state bundled into
-    the model and judged on the held-out recordings, like a finished run, before the cancel
-    reaches the user.
-    """
-
-    def __init__(self, message: str, state: VocoderState | None = None) -> None:
-        super().__init__(message)
-        self.state = state
-
-
-@dataclass
-class Progress:
-    """One progress report from a long step (download, training, rendering)."""
-
-    task: str
-    completed: float
-    total: float | None = None
-    message: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)
-    unit: str = ""  # "bytes" lets a progress display show sizes and transfer speed
-
-
-ProgressCallback = Callable[[Progress], None]
-
-# Asked between training steps: True means the user pressed stop (e.g. `threading.Event().is_set`);
-# the run then ends as on Ctrl-C, keeping its checkpoint.
-ShouldStop = Callable[[], bool]
 
 
 class Vocoder(ABC):
@@ -156,8 +126,6 @@ class TrainingAudio:
 
     def __getitem__(self, index: int) -> torch.Tensor:
         """Mono float32 `[samples]` of file `index`, resampled to `sample_rate`."""
-        from distill.audio.io import load_audio
-
         return load_audio(self.files[index], self.sample_rate)
 
     def name(self, index: int) -> str:

@@ -6,20 +6,16 @@ share one path. Every `checkpoint_every` steps, at the end and on a cancel the f
 written by rank 0 alone in a distributed run. The state is that of the whole job (the
 batch is global), so a run resumes with any number of processes.
 
-A cancel (Ctrl-C, `kill`, a progress callback raising KeyboardInterrupt, the stop button
-`should_stop` answering True, or the file named by the `stop_file` option appearing) takes
-effect at the end of the current step, on every process of a distributed run at the same
-step.
+A cancel is the host's `should_stop` answering True (Ctrl-C, `kill`, the stop button or a
+launcher's stop file: the host combines them). It takes effect at the end of the current
+step, on every process of a distributed run at the same step. A Ctrl-C that still
+interrupts a step (a second one, or without the host) keeps a checkpoint in one process.
 """
 
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +60,6 @@ class TrainingOptions:
     """What `distill train-vocoder` passes in its `config` dict; None means "as the recipe says"."""
 
     run_dir: Path
-    stop_file: str | None = None  # its appearance asks the run to stop (how a launcher cancels its workers)
     max_steps: int | None = None
     epochs: int | None = None
     recipe: str = DEFAULT
@@ -157,47 +152,6 @@ def _batch(
         start = int(torch.randint(0, clip.numel() - samples + 1, (1,), generator=g))
         crops.append(clip[start : start + samples])
     return torch.stack(crops[rows])
-
-
-class StopRequest:
-    """Ctrl-C, `kill`, a stop file or a stop button (`should_stop`) ask for a stop; the loop honours it between steps.
-
-    A second Ctrl-C interrupts at once (the original handlers are back after the first).
-    """
-
-    def __init__(self, file: str | None, button: ShouldStop | None = None) -> None:
-        self.requested = False
-        self.file = Path(file) if file else None
-        self.button = button
-
-    def _handler(self, signum, frame) -> None:
-        self.requested = True
-        self._restore()
-
-    def _restore(self) -> None:
-        for signum, previous in getattr(self, "_previous", {}).items():
-            signal.signal(signum, previous)
-        self._previous = {}
-
-    @contextmanager
-    def installed(self) -> Iterator[StopRequest]:
-        if self.file is not None:
-            self.file.unlink(missing_ok=True)
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-            for signum in self._previous:
-                signal.signal(signum, self._handler)
-        try:
-            yield self
-        finally:
-            self._restore()
-
-    def asked(self) -> bool:
-        return (
-            self.requested
-            or (self.file is not None and self.file.exists())
-            or (self.button is not None and self.button())
-        )
 
 
 class Trainer:
@@ -375,7 +329,7 @@ class Trainer:
         state = {k: v.detach() for k, v in generator.remove_weight_norm().state_dict().items()}
         return VocoderState(NAME, self.config.to_dict(), state, steps=self.step)
 
-    def _report(self, progress: ProgressCallback | None, metrics: dict[str, float], rate: float, stop: StopRequest):
+    def _report(self, progress: ProgressCallback | None, metrics: dict[str, float], rate: float) -> None:
         message = f"step {self.step}/{self.total}"
         if self.step % self.options.preview_every == 0:
             preview = self.preview()
@@ -383,12 +337,7 @@ class Trainer:
         if progress is None or not self.workers.main:
             return
         phase = "adversarial" if self.adversarial else "spectral warm-up"
-        try:
-            progress(
-                Progress("train-vocoder", self.step, self.total, f"{message} ({phase})", {**metrics, "steps/s": rate})
-            )
-        except KeyboardInterrupt:
-            stop.requested = True
+        progress(Progress("train-vocoder", self.step, self.total, f"{message} ({phase})", {**metrics, "steps/s": rate}))
 
     def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
         try:
@@ -398,18 +347,17 @@ class Trainer:
 
     def _run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None) -> VocoderState:
         started, first = time.perf_counter(), self.step
-        stop = StopRequest(self.options.stop_file, should_stop)
         try:
-            with stop.installed():
-                while self.step < self.total:
-                    metrics = self.workers.mean(self.train_step())
-                    if self.step % self.options.checkpoint_every == 0:
-                        self.save_checkpoint()
-                    rate = (self.step - first) / max(time.perf_counter() - started, 1e-9)
-                    self._report(progress, metrics, rate, stop)
-                    if self.workers.anyone(stop.asked()) and self.step < self.total:
-                        self._cancel()
-        except KeyboardInterrupt:  # a second Ctrl-C, mid-step: one process only, where that is safe
+            while self.step < self.total:
+                metrics = self.workers.mean(self.train_step())
+                if self.step % self.options.checkpoint_every == 0:
+                    self.save_checkpoint()
+                rate = (self.step - first) / max(time.perf_counter() - started, 1e-9)
+                self._report(progress, metrics, rate)
+                asked = should_stop is not None and should_stop()
+                if self.workers.anyone(asked) and self.step < self.total:
+                    self._cancel()
+        except KeyboardInterrupt:  # a Ctrl-C mid-step (a second one, or without the host): one process only
             if self.workers.world > 1:
                 raise
             self._cancel()

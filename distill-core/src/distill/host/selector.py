@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders.checked import CheckedVocoder, NoVocoderLoaded
-from distill.vocoders.evaluation import ensure_verdict, passed_over_note
-from distill.vocoders.registry import PluginFailure, VocoderRegistry, call_plugin, get_registry
-from distill.vocoders.types import ProgressCallback, Vocoder, VocoderUnavailable, model_spectrogram_config
-
-AUTO = "auto"
+from distill.host.checked import CheckedVocoder, NoVocoderLoaded
+from distill.host.loading import AUTO, load_named, warn_about_broken
+from distill.host.registry import VocoderRegistry, get_registry
+from distill.progress import ProgressCallback
+from distill.vocoders.types import Vocoder, model_spectrogram_config
+from distill.vocoders.verdict import has_own_vocoder, own_vocoder_proven, verdict_summary
 
 log = logging.getLogger(__name__)
 
@@ -33,46 +33,10 @@ def auto_order(priorities: dict[str, int]) -> list[str]:
     return sorted(priorities, key=lambda name: (-priorities[name], name))
 
 
-def load_named(
-    name: str,
-    model: object,
-    device: torch.device,
-    registry: VocoderRegistry | None = None,
-    progress: ProgressCallback | None = None,
-) -> Vocoder:
-    """Plugin `name`'s own vocoder, on `device`; every failure becomes one sentence for the user."""
-    registry = registry or get_registry()
-    record = registry.record(name)
-    if record is None:
-        usable = ", ".join([AUTO, *registry.names()])
-        raise DistillError(f"Unknown vocoder '{name}'; usable vocoders: {usable}.")
-    if record.status != "ok":
-        raise DistillError(f"Vocoder '{name}' is installed but broken ({record.error}).")
-    try:
-        vocoder = registry.call(name, "load_vocoder", name=name, model=model, device=device, progress=progress)
-        if vocoder is None:
-            raise VocoderUnavailable(f"Vocoder plugin '{name}' did not provide a vocoder.")
-        if not callable(getattr(vocoder, "mel_to_waveform", None)):
-            raise VocoderUnavailable(f"Vocoder plugin '{name}' returned a {type(vocoder).__name__}, not a vocoder.")
-        moved = call_plugin(vocoder.to, device)
-    except PluginFailure as failure:
-        if isinstance(failure.original, DistillError):
-            raise failure.original from None
-        raise VocoderUnavailable(f"Vocoder '{name}' failed to load ({failure}).") from failure
-    return moved if callable(getattr(moved, "mel_to_waveform", None)) else vocoder
-
-
-def warn_about_broken(registry: VocoderRegistry) -> None:
-    """One warning line per plugin that is installed but could not even be imported or registered."""
-    for record in registry.broken():
-        where = f" ({record.distribution})" if record.distribution else ""
-        log.warning("Vocoder plugin '%s'%s is broken and was skipped: %s", record.name, where, record.error)
-
-
 def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRegistry) -> str | None:
     """Why a model's own vocoder is not in the ranking (its plugin missing or broken), or None."""
     own = getattr(model, "vocoder_type", None)
-    if own is None or getattr(model, "vocoder_state_dict", None) is None or own in ranking:
+    if not has_own_vocoder(model) or own in ranking:
         return None
     record = registry.record(own)
     why = (
@@ -83,6 +47,15 @@ def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRe
         else "declined it"
     )
     return f"Model '{getattr(model, 'name', '?')}' carries its own '{own}' vocoder, but that plugin {why}."
+
+
+def passed_over_note(model: object, chosen: str) -> str | None:
+    """The auto warning when a model's own vocoder was ranked below the one `auto` chose, saying why."""
+    own = getattr(model, "vocoder_type", None)
+    if not has_own_vocoder(model) or own == chosen or own_vocoder_proven(model):
+        return None
+    reason = verdict_summary(model)
+    return f"Model '{model.name}' is rendered with '{chosen}', not its own '{own}': {reason[:1].lower()}{reason[1:]}"
 
 
 @dataclass
@@ -108,8 +81,9 @@ def choose_vocoder(
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
     ranking (at load time or, if a vocoder fails while rendering, then) and when it passes
-    over the model's own vocoder (its held-out verdict says why), and returns those reasons
-    as data so a front end can show them beside the result; an explicit name never falls back.
+    over the model's own vocoder (its held-out verdict says why; one never judged is
+    unproven, and choosing never judges it), and returns those reasons as data so a front
+    end can show them beside the result; an explicit name never falls back.
     """
     registry = registry or get_registry()
     config = model_spectrogram_config(model)
@@ -121,7 +95,6 @@ def choose_vocoder(
         vocoder = CheckedVocoder([requested], load, config, device, progress, fallback=False)
         return Selection(vocoder, vocoder.skipped)
     warn_about_broken(registry)
-    ensure_verdict(model, device, registry)
     ranking = rank_vocoders(model, registry)
     own_skipped: list[dict[str, str]] = []
     own_problem = _own_vocoder_unusable(model, ranking, registry)

@@ -9,8 +9,9 @@ from typing import Any
 import torch
 
 from distill.errors import DistillError
-from distill.vocoders.registry import PluginRecord, VocoderRegistry, get_registry
-from distill.vocoders.selector import auto_order, load_named
+from distill.host.loading import load_named
+from distill.host.registry import PluginRecord, VocoderRegistry, get_registry
+from distill.host.selector import auto_order
 
 
 @dataclass

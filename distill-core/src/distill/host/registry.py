@@ -6,9 +6,9 @@ into a `PluginFailure` for the caller, and whatever it prints goes to stderr, wh
 cannot corrupt a `--json` document on stdout. Only Ctrl-C (`KeyboardInterrupt`) passes
 through: the user asked to stop.
 
-Two distributions may claim the same vocoder name. The rule: a first-party distribution
-wins; otherwise the distribution whose normalised name sorts first wins. Both stay listed
-(the other one inactive) and a warning names them.
+Two distributions may claim the same vocoder name. The rule (`distill.vocoders.plugins`):
+a first-party distribution wins; otherwise the distribution whose normalised name sorts
+first wins. Both stay listed (the other one inactive) and a warning names them.
 """
 
 from __future__ import annotations
@@ -16,22 +16,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import numbers
-import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any, TypeVar
 
-import pluggy
-
-from distill.vocoders import hookspecs
-
-ENTRY_POINT_GROUP = "distill.vocoders"
-FIRST_PARTY = frozenset(
-    {"distill-core", "distill-vocoder-griffinlim", "distill-vocoder-bigvgan", "distill-vocoder-hifigan"}
-)
+from distill.vocoders.plugins import PluginHooks, claim_order, claims, origin
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,52 +82,30 @@ def call_plugin(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         raise PluginFailure(exc) from exc
 
 
-def normalised(distribution: str | None) -> str:
-    """PEP 503 form of a distribution name (`Distill_Vocoder.X` -> `distill-vocoder-x`)."""
-    return re.sub(r"[-_.]+", "-", distribution or "").lower()
-
-
-def claim_order(distribution: str | None) -> tuple[bool, str]:
-    """Sort key for rival claims on one name: first-party first, then by distribution name."""
-    name = normalised(distribution)
-    return (name not in FIRST_PARTY, name)
-
-
-def _origin(ep: EntryPoint) -> tuple[str | None, str | None, str | None]:
-    """Distribution name, version and one-line summary of whoever installed `ep`."""
-    dist = getattr(ep, "dist", None)
-    return (dist.metadata["Name"], dist.version, dist.metadata["Summary"]) if dist is not None else (None, None, None)
-
-
 class VocoderRegistry:
     """The installed vocoder plugins, keyed by entry-point name."""
 
     def __init__(self, eps: Iterable[EntryPoint] | None = None) -> None:
-        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-        self._pm.add_hookspecs(hookspecs)
+        self.hooks = PluginHooks()
         self._records: dict[str, PluginRecord] = {}
         self._inactive: list[PluginRecord] = []
-        claims: dict[str, list[EntryPoint]] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
-            claims.setdefault(ep.name, []).append(ep)
-        for name, rivals in claims.items():
-            winner, *losers = sorted(rivals, key=lambda ep: claim_order(_origin(ep)[0]))
+        for name, (winner, *losers) in claims(eps).items():
             self._load(winner)
             for loser in losers:
-                self._load(loser, shadowed_by=_origin(winner)[0])
+                self._load(loser, shadowed_by=origin(winner)[0])
             if losers:
-                others = ", ".join(str(_origin(ep)[0]) for ep in losers)
+                others = ", ".join(str(origin(ep)[0]) for ep in losers)
                 log.warning(
                     "Vocoder name '%s' is claimed by %s and %s; using %s (first-party wins, then the "
                     "distribution name that sorts first). Uninstall one to choose.",
                     name,
-                    _origin(winner)[0],
+                    origin(winner)[0],
                     others,
-                    _origin(winner)[0],
+                    origin(winner)[0],
                 )
 
     def _load(self, ep: EntryPoint, shadowed_by: str | None = None) -> None:
-        distribution, version, summary = _origin(ep)
+        distribution, version, summary = origin(ep)
         try:
             plugin = call_plugin(ep.load)
         except PluginFailure as failure:  # a broken plugin must not take the others down
@@ -170,7 +140,7 @@ class VocoderRegistry:
             )
             return
         try:
-            call_plugin(self._pm.register, plugin, name=name)
+            call_plugin(self.hooks.register, plugin, name)
         except PluginFailure as failure:
             self._mark_broken(name, distribution, version, failure, "register", summary)
             return
@@ -186,9 +156,7 @@ class VocoderRegistry:
         summary: str | None = None,
     ) -> None:
         self._records[name] = PluginRecord(name, distribution, version, "broken", str(failure), stage, summary=summary)
-        plugin = self._pm.get_plugin(name)
-        if plugin is not None:
-            self._pm.unregister(plugin)
+        self.hooks.unregister(name)
 
     def records(self) -> list[PluginRecord]:
         """Active plugins in name order (the ones `--vocoder NAME` can mean)."""
@@ -210,29 +178,16 @@ class VocoderRegistry:
         """Active plugins that failed to import, register or answer `vocoder_priority`."""
         return [r for r in self.records() if r.status != "ok"]
 
-    def _impl(self, plugin_name: str, hook: str) -> pluggy.HookImpl | None:
-        plugin = self._pm.get_plugin(plugin_name)
-        impls = [i for i in getattr(self._pm.hook, hook).get_hookimpls() if i.plugin is plugin]
-        return impls[0] if plugin is not None and impls else None
-
     def implements(self, plugin_name: str, hook: str) -> bool:
         """Whether the working plugin `plugin_name` has an implementation of `hook`."""
-        return self._impl(plugin_name, hook) is not None
-
-    def hook_arguments(self, plugin_name: str, hook: str) -> list[str] | None:
-        """The argument names plugin `plugin_name`'s implementation of `hook` takes; None if it has none."""
-        impl = self._impl(plugin_name, hook)
-        return list(impl.argnames) if impl is not None else None
+        return self.hooks.implementation(plugin_name, hook) is not None
 
     def call(self, plugin_name: str, hook: str, /, **kwargs: Any) -> Any:
         """Call `hook` on plugin `plugin_name` alone, passing only the arguments it accepts.
 
         Raises `PluginFailure` for anything the plugin raises.
         """
-        impl = self._impl(plugin_name, hook)
-        if impl is None:
-            return None
-        return call_plugin(impl.function, *[kwargs.get(arg) for arg in impl.argnames])
+        return call_plugin(self.hooks.call, plugin_name, hook, **kwargs)
 
     def priority(self, name: str, model: object) -> int | None:
         """Plugin `name`'s `vocoder_priority` answer; one that raises or answers nonsense is marked broken."""

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from distill.vocoders.types import Progress, ProgressCallback
+from distill.progress import Progress, ProgressCallback
 
 RENDER_TASK = "render"
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters

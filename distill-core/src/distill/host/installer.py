@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 from distill.errors import DistillError
-from distill.vocoders.registry import FIRST_PARTY, get_registry, normalised
+from distill.host.registry import get_registry
+from distill.vocoders.plugins import FIRST_PARTY, normalised
 
 
 def installer_command(action: str, arguments: list[str]) -> list[str]:

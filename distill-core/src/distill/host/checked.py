@@ -1,49 +1,34 @@
-"""The vocoder the host hands out: every result checked, and under `auto` a fallback down the ranking.
+"""The vocoder the host hands out: every render held to the output contract, and under `auto`
+a fallback down the ranking.
 
-A plugin's `mel_to_waveform` is trusted with nothing. What it returns must meet the output
-rule below (docs/writing-a-vocoder-plugin.md states it for authors); a result that does
-not, or an exception, is that vocoder's failure. Under `auto` the host then warns once,
-naming the plugin and the reason, and renders the same mel with the next vocoder in the
-ranking, which it keeps using; an explicitly named vocoder fails with one sentence. Either
-way nothing half-made reaches the caller, so nothing is written.
-
-The output rule:
-
-* a `torch.Tensor`, or anything `torch.as_tensor` takes (numpy arrays, nested lists);
-* floating point (converted to float32); integer or complex samples are refused;
-* shape `[B, samples]` with B as in the mel (`[B, 1, samples]` is accepted and squeezed);
-* every sample finite;
-* at the vocoder's declared `sample_rate`; the host resamples to the model's rate;
-* within one hop (the model's `hop_length`, at the model's rate) of the requested length:
-  trimmed or zero-padded to it; anything further off is refused.
-
-The result is float32 on the CPU.
+What a plugin's `mel_to_waveform` returns must meet the output contract
+(`distill.vocoders.output`; docs/writing-a-vocoder-plugin.md states it for authors); a
+result that does not, or an exception, is that vocoder's failure. Under `auto` the host
+then warns once, naming the plugin and the reason, and renders the same mel with the next
+vocoder in the ranking, which it keeps using; an explicitly named vocoder fails with one
+sentence. Either way nothing half-made reaches the caller, so nothing is written.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import numbers
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import torch
 
-from distill.audio.resampling import Resampler, resample
+from distill.audio.resampling import Resampler
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
-from distill.vocoders.registry import PluginFailure, call_plugin
-from distill.vocoders.types import ProgressCallback, Vocoder, fit_length, fit_pieces
+from distill.host.registry import PluginFailure, call_plugin
+from distill.progress import ProgressCallback
+from distill.vocoders.output import VocoderFault, check_length, check_mel, checked_samples, conform, declared_rate
+from distill.vocoders.types import Vocoder, fit_pieces
 
-LENGTH_TOLERANCE_HOPS = 1
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-
-class VocoderFault(Exception):
-    """A vocoder's render failed; the message completes "Vocoder 'NAME' ..."."""
 
 
 class RenderRestarted(Exception):
@@ -69,60 +54,6 @@ class NoVocoderLoaded(DistillError):
     def __init__(self, skipped: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{s['vocoder']}: {s['reason']}" for s in skipped))
         self.skipped = skipped
-
-
-def check_mel(mel: torch.Tensor, config: SpectrogramConfig) -> None:
-    """One sentence unless `mel` is a finite float `[B, n_mels, frames]` in the model's mel space."""
-    if not isinstance(mel, torch.Tensor) or mel.dim() != 3 or mel.shape[1] != config.n_mels or 0 in mel.shape:
-        shape = list(mel.shape) if isinstance(mel, torch.Tensor) else type(mel).__name__
-        raise DistillError(f"The mel to vocode has shape {shape}; expected [batch, {config.n_mels}, frames].")
-    if not mel.is_floating_point() or not torch.isfinite(mel).all():
-        raise DistillError("The mel to vocode contains NaN or infinite values, so there is nothing to render.")
-
-
-def declared_rate(vocoder: object) -> int:
-    """The vocoder's `sample_rate`, which must be a positive integer."""
-    rate = getattr(vocoder, "sample_rate", None)
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or rate <= 0:
-        raise VocoderFault(f"declares sample_rate {rate!r}, not a positive integer")
-    return int(rate)
-
-
-def checked_samples(raw: object, batch: int) -> torch.Tensor:
-    """A plugin's samples -> float32 `[batch, n]` on the CPU, or the fault that breaks the output rule."""
-    if isinstance(raw, torch.Tensor):
-        wav = raw.detach()
-    else:
-        try:
-            wav = torch.as_tensor(raw)
-        except Exception:
-            raise VocoderFault(f"returned a {type(raw).__name__}, not audio samples") from None
-    if not wav.is_floating_point():
-        raise VocoderFault(f"returned {str(wav.dtype).removeprefix('torch.')} samples, not floating-point ones")
-    if wav.dim() == 3 and wav.shape[1] == 1:
-        wav = wav[:, 0]
-    if wav.dim() != 2 or wav.shape[0] != batch:
-        raise VocoderFault(f"returned a tensor of shape {list(wav.shape)}; expected [{batch}, samples]")
-    wav = wav.to("cpu", torch.float32)
-    if not torch.isfinite(wav).all():
-        raise VocoderFault("returned NaN or infinite samples")
-    return wav
-
-
-def _check_length(length: int, rate: int, config: SpectrogramConfig, wanted: int, final: bool) -> None:
-    """A fault once `length` (model-rate samples) runs a hop past `wanted`, or at the end falls a hop short."""
-    tolerance = LENGTH_TOLERANCE_HOPS * config.hop_length
-    if length > wanted + tolerance or (final and length < wanted - tolerance):
-        at = f" (at its declared {rate} Hz)" if rate != config.sample_rate else ""
-        more = "" if final else " or more"
-        raise VocoderFault(f"returned {length}{more} samples{at} where {wanted} were asked for")
-
-
-def conform(raw: object, batch: int, rate: int, config: SpectrogramConfig, wanted: int) -> torch.Tensor:
-    """A plugin's result -> float32 `[batch, wanted]` at the model's rate on the CPU, by the output rule."""
-    wav = resample(checked_samples(raw, batch), rate, config.sample_rate)
-    _check_length(wav.shape[-1], rate, config, wanted, final=True)
-    return fit_length(wav, wanted).contiguous()
 
 
 def streams(vocoder: object) -> bool:
@@ -266,14 +197,14 @@ class CheckedVocoder(Vocoder):
             done = 0
             for raw in iter(lambda: call_plugin(next, pieces, None), None):
                 for piece in resampler.process(checked_samples(raw, mel.shape[0])):
-                    _check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
+                    check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
                     done += piece.shape[-1]
                     yield piece
             for piece in resampler.finish():
-                _check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
+                check_length(done + piece.shape[-1], rate, self.config, wanted, final=False)
                 done += piece.shape[-1]
                 yield piece
-            _check_length(done, rate, self.config, wanted, final=True)
+            check_length(done, rate, self.config, wanted, final=True)
         except PluginFailure as failure:
             raise VocoderFault(f"failed while rendering ({failure})") from failure
 
