@@ -32,7 +32,7 @@ from distill.controls.features import mel_features
 from distill.data.discovery import find_audio_files
 from distill.data.synthetic import write_demo_collection
 from distill.host.selector import select_vocoder
-from distill.inference.render import generate_files
+from distill.inference.outputs import generate_files
 from distill.training.runner import train_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
 

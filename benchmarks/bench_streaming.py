@@ -42,7 +42,7 @@ def run(command: list[str], env: dict[str, str]) -> tuple[str, float, int]:
 
 def main() -> None:
     lengths = [float(m) for m in os.environ.get("DISTILL_BENCH_MINUTES", "1 10 60").split()]
-    distill = [sys.executable, "-m", "distill.cli.app"]
+    distill = [sys.executable, "-m", "distill.cli.main"]
     table = Table(
         "length",
         "placement",

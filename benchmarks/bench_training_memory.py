@@ -47,7 +47,7 @@ def main() -> None:
         size = (data / "long.wav").stat().st_size
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "distill.cli.app", "train", str(data), *TRAIN_OPTIONS],
+            [sys.executable, "-m", "distill.cli.main", "train", str(data), *TRAIN_OPTIONS],
             env={**os.environ, "DISTILL_HOME": str(home)},
             check=True,
             stdout=subprocess.DEVNULL,

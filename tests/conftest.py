@@ -35,7 +35,7 @@ class CliResult:
 @pytest.fixture
 def run_cli(capsys):
     """`run_cli("generate", ...)` -> exit code, stdout and stderr of `distill ...`."""
-    from distill.cli.app import main
+    from distill.cli.main import main
 
     def run(*argv: str) -> CliResult:
         capsys.readouterr()

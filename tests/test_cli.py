@@ -211,7 +211,7 @@ def test_train_vocoder_stores_a_verdict_that_model_info_shows_and_auto_obeys(run
 
 def test_train_vocoder_on_two_processes_under_torchrun(run_cli, trained):
     """`--nproc-per-node 2` starts torchrun (gloo on the CPU); rank 0 stores the vocoder and its verdict."""
-    command = [sys.executable, "-m", "distill.cli.app", "train-vocoder", "--model", trained, "--nproc-per-node", "2"]
+    command = [sys.executable, "-m", "distill.cli.main", "train-vocoder", "--model", trained, "--nproc-per-node", "2"]
     small = ["--max-steps", "2", "--batch-size", "2", "--segment-frames", "8", "--warmup-steps", "1"]
     done = subprocess.run(
         [*command, *small, "--discriminator-width", "16"],
@@ -248,7 +248,7 @@ def test_train_vocoder_bad_input(run_cli, trained, tmp_path):
 def test_kill_stops_training_like_ctrl_c_and_keeps_the_checkpoint(audio_dir):
     from distill.training.runner import run_dir
 
-    command = [sys.executable, "-m", "distill.cli.app", "train", str(audio_dir), "--model-name", "long"]
+    command = [sys.executable, "-m", "distill.cli.main", "train", str(audio_dir), "--model-name", "long"]
     process = subprocess.Popen(
         [*command, "--preset", "demo", "--epochs", "4000"],  # a checkpoint every 100 epochs, seconds apart
         env={**os.environ, "OMP_NUM_THREADS": "1"},

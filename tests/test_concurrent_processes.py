@@ -71,7 +71,7 @@ for seed in range(int(sys.argv[2])):
 CLI_AFTER_GO = """
 import sys, time
 from pathlib import Path
-from distill.cli.app import main
+from distill.cli.main import main
 print("ready", flush=True)
 while not Path(sys.argv[1]).exists():
     time.sleep(0.01)
@@ -112,7 +112,7 @@ class Waiter:
         return VocoderState("waiter", {}, {"w": torch.zeros(1)})
 
 get_registry().register(Waiter(), "waiter")
-from distill.cli.app import main
+from distill.cli.main import main
 sys.exit(main(["train-vocoder", "--model", sys.argv[3], "--vocoder", "waiter", "--max-steps", "1"]))
 """
 

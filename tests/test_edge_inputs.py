@@ -175,7 +175,7 @@ def test_a_giant_vocoder_batch_is_refused_before_memory_runs_out(kit):
     def cap_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 
-    code = "import sys; from distill.cli.app import main; sys.exit(main())"
+    code = "import sys; from distill.cli.main import main; sys.exit(main())"
     argv = ["train-vocoder", "--model", "kit", "--max-steps", "1", "--batch-size", "1000"]
     result = subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, preexec_fn=cap_memory, timeout=300
@@ -211,7 +211,7 @@ def test_init_from_a_pickle_does_not_advise_unsafe_loading(run_cli, kit, tmp_pat
 
 
 def test_ctrl_c_during_a_long_generate_says_cancelled(kit, tmp_path):
-    code = "import sys; from distill.cli.app import main; sys.exit(main())"
+    code = "import sys; from distill.cli.main import main; sys.exit(main())"
     argv = ["generate", "kit", "-n", "1000", "-d", "0.2", *GRIFFINLIM, "--output-dir", str(tmp_path)]
     process = subprocess.Popen(
         [sys.executable, "-c", code, *argv],

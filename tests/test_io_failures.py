@@ -100,7 +100,7 @@ def test_output_folders_with_brackets_are_printed_as_they_are(run_cli, kit, tmp_
 
 def _in_a_process(*argv: str | bytes) -> subprocess.CompletedProcess:
     """The CLI as a real process, with byte output, so names that are not UTF-8 reach a real terminal stream."""
-    code = "import sys; from distill.cli.app import main; sys.exit(main())"
+    code = "import sys; from distill.cli.main import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
     )

@@ -94,7 +94,7 @@ def test_two_generate_processes_at_once_keep_every_history_entry(run_cli, traine
     command = [
         sys.executable,
         "-m",
-        "distill.cli.app",
+        "distill.cli.main",
         "generate",
         trained,
         "-n",

@@ -70,7 +70,7 @@ def app_url(app_home: Path) -> Iterator[str]:
     }
     log = (app_home / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "distill.cli.app", "ui", "--port", str(port)], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "distill.cli.main", "ui", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240

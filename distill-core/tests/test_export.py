@@ -10,7 +10,7 @@ import torch
 
 from distill.audio.export import ExportSettings, export_audio, peak_gain, read_tags
 from distill.errors import DistillError
-from distill.inference.render import write_output
+from distill.inference.outputs import write_output
 
 TAGS = {"model": "kit", "seed": 7, "sliders": {"brightness": 1.5}, "vocoder": "griffinlim", "software": "distill 0.2"}
 

@@ -18,8 +18,8 @@ from distill.audio.resampling import Resampler, resample
 from distill.audio.spatial import Placement, decorrelation_fir, render_spatial
 from distill.data.segmenting import TEXTURE
 from distill.host.selector import select_vocoder
+from distill.inference.outputs import Spatial, generate_files
 from distill.inference.pipeline import generate_stream
-from distill.inference.render import Spatial, generate_files
 from distill.models.format import load_model
 
 

@@ -6,7 +6,7 @@ import json
 
 import soundfile as sf
 
-from distill.cli.app import main
+from distill.cli.main import main
 from distill.data.synthetic import write_demo_collection
 from distill_vocoder_bigvgan.download import weights_dir
 

@@ -1,93 +1,50 @@
-"""Entry point: registers every command module and turns user errors into one sentence."""
+"""The Typer app and its global options; each command module registers its commands on it (`cli/main.py` runs it)."""
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+from dataclasses import dataclass
 
-from distill.cli import (  # noqa: F401  (each module registers its commands)
-    demo,
-    generate,
-    history,
-    models,
-    presets,
-    train,
-    train_vocoder,
-    ui,
-    vocode,
-    vocoders,
-)
-from distill.cli.launch import worker_exit
+import typer
+
 from distill.cli.output import say
-from distill.cli.root import app
-from distill.errors import DistillError
-from distill.fileio import io_problem
+from distill.devices import DEVICE_CHOICES, resolve_device
 
-CANCELLED = 130
-
-
-@contextmanager
-def _terminate_like_ctrl_c() -> Iterator[None]:
-    """`kill` (SIGTERM) stops a run the way Ctrl-C does, so training keeps its checkpoint.
-
-    This matters for runs started in the background, where the shell ignores Ctrl-C's
-    SIGINT for them and `kill` is the only way to stop them.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+app = typer.Typer(
+    name="distill",
+    help="Turn a personal sound collection into a playable generative instrument.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input exits non-zero with one clear sentence, never a traceback.
+@dataclass
+class CliState:
+    """Global options, handed to every command through `ctx.obj`."""
 
-    Usage errors are Click's own (exit 2); `DistillError` is ours (exit 1); an I/O error
-    no command foresaw is still one sentence (exit 1). A worker of a `--nproc-per-node`
-    run hands its exit code to the launching process instead.
-    """
-    return worker_exit(_run(argv))
+    device: str = "auto"
 
 
-def _run(argv: list[str] | None) -> int:
-    _print_any_file_name()
-    try:
-        with _terminate_like_ctrl_c():
-            app(args=argv, prog_name="distill")
-    except SystemExit as exc:  # Click ends every run this way, usage errors (2) included
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if code == CANCELLED:  # Typer turns Ctrl-C into exit 130 without a word
-            say("Cancelled.")
-        return code
-    except DistillError as exc:
-        say(f"Error: {exc}", style="red")
-        return 1
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        say(f"Error: {io_problem(exc)}{where}.", style="red")
-        return 1
-    except KeyboardInterrupt:
-        say("Cancelled.")
-        return CANCELLED
-    return 0
+class _StderrHandler(logging.Handler):
+    """Shows library warnings (vocoder fallback, skipped files) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        style = "yellow" if record.levelno >= logging.WARNING else "dim"
+        label = "Warning: " if record.levelno >= logging.WARNING else ""
+        say(f"{label}{record.getMessage()}", style=style)
 
 
-def _print_any_file_name() -> None:
-    """Write file names that are not valid UTF-8 back as their own bytes, as `ls` does,
-    instead of failing on them (Python decodes such names with surrogate escapes)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="surrogateescape")
-        except (AttributeError, ValueError, OSError):
-            continue
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    device: str = typer.Option("auto", "--device", help=f"Compute device: {'|'.join(DEVICE_CHOICES)}."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show informational messages too."),
+) -> None:
+    """Global options."""
+    resolve_device(device)  # fail early, in one sentence, on a device this machine lacks
+    ctx.obj = CliState(device=device)
+    logger = logging.getLogger("distill")
+    logger.handlers[:] = [_StderrHandler()]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False

@@ -8,12 +8,12 @@ from pathlib import Path
 import typer
 
 from distill.audio.export import ExportSettings
+from distill.cli.app import app
 from distill.cli.common import device_of
 from distill.cli.output import rich_progress, say
-from distill.cli.root import app
 from distill.cli.train import train_with_progress
 from distill.data.synthetic import write_demo_collection
-from distill.inference.render import ensure_writable, generate_files
+from distill.inference.outputs import ensure_writable, generate_files
 from distill.paths import data_dir, generated_dir
 
 DEMO_MODEL = "distill-demo"

@@ -9,13 +9,13 @@ import typer
 
 from distill.audio.export import FORMATS, ExportSettings
 from distill.audio.spatial import MODES
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION, device_of, parse_sliders
 from distill.cli.output import print_json, rich_progress, say
-from distill.cli.root import app
 from distill.data.segmenting import MODES as GENERATION_MODES
 from distill.errors import DistillError
 from distill.inference.blending import parse_blend
-from distill.inference.render import Spatial, ensure_writable, generate_files
+from distill.inference.outputs import Spatial, ensure_writable, generate_files
 from distill.library.catalog import resolve_model
 from distill.library.presets import load_preset
 from distill.paths import generated_dir

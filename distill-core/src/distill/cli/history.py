@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION
 from distill.cli.output import plain, print_json, stdout_console
-from distill.cli.root import app
 from distill.library import history
 
 history_app = typer.Typer(help="Browse and compare past generations.", no_args_is_help=True)

@@ -1,7 +1,7 @@
 """`--nproc-per-node N`: run a CLI command as N data-parallel processes under PyTorch's `torchrun`.
 
 The parent starts `python -m torch.distributed.run --standalone --nproc-per-node N -m
-distill.cli.app ...` (the same command without the option) in a session of its own, so
+distill.cli.main ...` (the same command without the option) in a session of its own, so
 Ctrl-C reaches only the parent, which asks the workers to stop at the end of their step
 (a stop file the workers watch) and waits for rank 0 to store the vocoder and its
 verdict. A second Ctrl-C ends them at once. Workers report their exit code through a
@@ -47,7 +47,7 @@ def launch_workers(nproc: int, stop_file: Path) -> int:
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
         command = [
             sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-            "--local-ranks-filter=0", "-m", "distill.cli.app", *argv,
+            "--local-ranks-filter=0", "-m", "distill.cli.main", *argv,
         ]  # fmt: skip
         try:
             process = subprocess.Popen(command, env=env, start_new_session=True)

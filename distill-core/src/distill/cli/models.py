@@ -8,9 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION
 from distill.cli.output import plain, print_json, stdout_console
-from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.data.segmenting import ONE_SHOT
 from distill.errors import DistillError

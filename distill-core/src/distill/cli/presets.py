@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION, parse_sliders
 from distill.cli.output import print_json
-from distill.cli.root import app
 from distill.controls.analysis import LatentAnalysis
 from distill.library.catalog import resolve_model
 from distill.library.presets import delete_preset, list_presets, save_preset

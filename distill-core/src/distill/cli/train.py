@@ -8,9 +8,9 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from distill.cli.app import app
 from distill.cli.common import device_of
 from distill.cli.output import say, stderr
-from distill.cli.root import app
 from distill.data.discovery import find_audio_files
 from distill.data.segmenting import ONE_SHOT
 from distill.models.diagnostics import health_sentence, model_health

@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from distill.cli.app import app
 from distill.cli.common import device_of
 from distill.cli.launch import NPROC_OPTION, launch_workers
 from distill.cli.output import stderr
-from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
 from distill.host.recordings import model_training_audio

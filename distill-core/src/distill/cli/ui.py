@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from distill.cli.app import app
 from distill.cli.common import device_of
-from distill.cli.root import app
 from distill.errors import DistillError
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION, device_of
 from distill.cli.output import print_json, rich_progress
-from distill.cli.root import app
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
 

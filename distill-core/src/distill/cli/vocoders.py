@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from distill.cli.app import app
 from distill.cli.common import JSON_OPTION, device_of
 from distill.cli.output import plain, print_json, rich_progress, say, stdout_console
-from distill.cli.root import app
 from distill.cli.verdict import print_verdict
 from distill.host.evaluation import evaluate_model_vocoder
 from distill.host.installer import distribution_of, is_first_party, run_installer

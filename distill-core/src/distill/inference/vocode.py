@@ -16,8 +16,8 @@ from distill.audio.metrics import compare_to_original
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 from distill.host.selector import choose_vocoder
+from distill.inference.outputs import ensure_writable, write_output
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
-from distill.inference.render import ensure_writable, write_output
 from distill.models.format import DistillModel
 from distill.progress import ProgressCallback
 

@@ -11,7 +11,7 @@ import pandas as pd
 from distill.audio.export import ExportSettings
 from distill.host.registry import get_registry
 from distill.host.selector import AUTO
-from distill.inference.render import ensure_writable, generate_files, output_path
+from distill.inference.outputs import ensure_writable, generate_files, output_path
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
 from distill.paths import generated_dir

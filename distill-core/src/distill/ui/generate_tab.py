@@ -15,7 +15,7 @@ from distill.audio.spatial import MODES
 from distill.controls.analysis import MAX_SLIDERS
 from distill.host.selector import AUTO, rank_vocoders, vocoder_options
 from distill.inference.blending import Blend
-from distill.inference.render import Spatial, ensure_writable, generate_files
+from distill.inference.outputs import Spatial, ensure_writable, generate_files
 from distill.library.catalog import resolve_model
 from distill.library.presets import list_presets, load_preset, save_preset
 from distill.models.format import DistillModel

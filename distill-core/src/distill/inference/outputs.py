@@ -1,4 +1,5 @@
-"""Finished generations: render, place, export with sidecar and quality report, record in the history."""
+"""Generated files: each one rendered (`pipeline.generate_stream`), placed, exported with its sidecar and
+quality report, and recorded in the history; and the output-file helpers `vocode` shares."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from distill.errors import DistillError
 from distill.host.checked import until_rendered
 from distill.host.selector import Selection, choose_vocoder, select_vocoder
 from distill.inference.blending import Blend, compatible
-from distill.inference.pipeline import generate_stream as render_stream
+from distill.inference.pipeline import generate_stream
 from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
@@ -192,7 +193,7 @@ def generate_files(
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
 
         def attempt(seed: int = file_seed, path: Path = path) -> tuple[dict[str, Any], list[float]]:
-            mono = render_stream(
+            mono = generate_stream(
                 model,
                 duration=duration,
                 seed=seed,
