@@ -20,10 +20,13 @@ nox.options.sessions = ["lint", "tests"]
 PYTHON = "3.11"
 ROOT = Path(__file__).parent
 CORE = "distill-core"
+# The first-party plugins, listed once for the registry and for us (nox runs outside every venv:
+# read the file, don't import distill).
+FIRST_PARTY = ROOT / CORE / "src" / "distill" / "vocoders" / "first_party.txt"
 PLUGINS = {
-    "griffinlim": "plugins/distill-vocoder-griffinlim",
-    "bigvgan": "plugins/distill-vocoder-bigvgan",
-    "hifigan": "plugins/distill-vocoder-hifigan",
+    name: f"plugins/distill-vocoder-{name}"
+    for name in (line.strip() for line in FIRST_PARTY.read_text(encoding="utf-8").splitlines())
+    if name and not name.startswith("#")
 }
 EXAMPLE = "examples/distill-vocoder-pghi"  # a third-party-style plugin: never in the main test venv
 TEST_REQUIREMENTS = "requirements-test.txt"
