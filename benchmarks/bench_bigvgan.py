@@ -8,7 +8,7 @@
 3. Load time: the official checkpoint read and folded (as every load did before the cache,
    and as the first load still does, plus writing the cache) vs a load from the cache.
 4. Peak memory of chunked vocoding at two lengths (each in a fresh process).
-5. Mel adapter error per dataset (DESIGN §3), and the naive log1p -> log swap for contrast.
+5. Mel adapter error per dataset (the measure in docs/benchmarks.md), and the naive log1p -> log swap for contrast.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def _tones(seconds: float = 3.0) -> list[tuple[str, torch.Tensor]]:
 
 
 def _mel_distance(estimate: torch.Tensor, reference: torch.Tensor) -> float:
-    """DESIGN §3: mean |estimate - reference| in nats over bins where the reference is above log(1e-4)."""
+    """The adapter measure (docs/benchmarks.md): mean |estimate - reference| in nats where the reference > log(1e-4)."""
     n = min(estimate.shape[-1], reference.shape[-1])
     mask = reference[..., :n] > math.log(1e-4)
     return (estimate[..., :n] - reference[..., :n]).abs()[mask].mean().item()

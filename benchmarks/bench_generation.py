@@ -1,4 +1,4 @@
-"""Do generated sounds resemble their collection? (DESIGN §9, generation quality)
+"""Do generated sounds resemble their collection? (docs/benchmarks.md, generation quality)
 
 For each shared collection: train with the defaults (timed), generate 40 sounds rendered
 with Griffin-Lim, and score them against the collection's own files with

@@ -1,4 +1,4 @@
-"""Per-model HiFi-GAN on drums-rumpf against Griffin-Lim (DESIGN §9): convergence, verdict, speed.
+"""Per-model HiFi-GAN on drums-rumpf against Griffin-Lim (docs/benchmarks.md): convergence, verdict, speed.
 
 Run from the project root; everything lands in bench-output/hifigan/.
 

@@ -1,4 +1,4 @@
-"""The example PGHI plugin against Griffin-Lim on real recordings (DESIGN §9).
+"""The example PGHI plugin against Griffin-Lim on real recordings (measures: docs/benchmarks.md).
 
 Analysis-resynthesis at 48 kHz of recordings from every shared data set (every 10th
 drum one-shot, every 5th sound-theme file, the first 10 s of each music track): the

@@ -1,4 +1,4 @@
-"""Do generated sounds resemble their collection? (DESIGN §9, generation quality)
+"""Do generated sounds resemble their collection? (docs/benchmarks.md, generation quality)
 
 Every sound becomes a gain-free feature vector: its mel spectral shape over the frames
 that sound, the first half second of its level envelope, and its spectral flatness. The

@@ -1,4 +1,4 @@
-"""The core mel contract (DESIGN §3) and its non-negative inverse."""
+"""The core mel contract (docs/writing-a-vocoder-plugin.md §3) and its non-negative inverse."""
 
 from __future__ import annotations
 

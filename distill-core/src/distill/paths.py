@@ -1,4 +1,4 @@
-"""Where Distill keeps its files (DESIGN §6): `$DISTILL_HOME`, else the platform's data dir."""
+"""Where Distill keeps its files: `$DISTILL_HOME`, else the platform's data dir (docs/architecture.md)."""
 
 from __future__ import annotations
 

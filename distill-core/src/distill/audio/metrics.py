@@ -1,4 +1,4 @@
-"""Vocoder quality measures (DESIGN §9): ones that see phase, smeared transients and level.
+"""Vocoder quality measures that see phase, smeared transients and level (why: docs/benchmarks.md).
 
 The one place these are computed: the held-out verdict stored with every per-model
 vocoder, the UI's analysis-resynthesis A/B, the benchmarks, and (through

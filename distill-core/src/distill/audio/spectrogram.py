@@ -1,4 +1,4 @@
-"""The core mel representation (DESIGN §3, contract) and its well-conditioned inverse.
+"""The core mel representation (a contract: docs/writing-a-vocoder-plugin.md §3) and its well-conditioned inverse.
 
 Every model carries its `SpectrogramConfig`; vocoders read it from the model rather
 than assume the defaults.

@@ -1,4 +1,4 @@
-"""The `.distill` model file, format v2 (DESIGN §4).
+"""The `.distill` model file, format v2 (docs/architecture.md, *The model file*).
 
 One `torch.save` archive holding only tensors and plain containers, read back with
 `weights_only=True`, so loading a file never runs code from it. Written atomically.

@@ -1,6 +1,6 @@
 """A convolutional VAE over fixed-length log-mel segments.
 
-It reads and writes the core's log1p mel (DESIGN §3) but learns in a *level* scale,
+It reads and writes the core's log1p mel (docs/architecture.md, *The mel*) but learns in a *level* scale,
 `log1p(power / level_floor)`: logarithmic all the way down to `level_floor` instead of
 linear below a power of 1 as log1p is. In log1p, a decay tail or a quiet high band 40 dB
 under the peak is ≈ 0, so a decoder that leaves a hiss floor where the collection has

@@ -98,9 +98,9 @@ def __getattr__(name: str) -> object:
         DeprecationWarning,
         stacklevel=2,
     )
-    # The deprecation shim is the one import inside a function in distill, and the one import of
-    # host code by this layer: only here, only for a caller still asking for an old name, never
-    # when a plugin imports this package (tests/test_architecture.py allows exactly this).
+    # A deprecation shim, and the one import of host code by this layer: inside this function so
+    # that it runs only for a caller still asking for an old name, never when a plugin imports
+    # this package (tests/test_architecture.py allows exactly this, until the names go).
     from distill.host import registry, selector
     from distill.vocoders import plugins
 

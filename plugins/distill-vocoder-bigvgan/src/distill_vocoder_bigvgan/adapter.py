@@ -1,4 +1,4 @@
-"""Mapping the core's mel onto the mel BigVGAN-v2 was trained on (DESIGN §3).
+"""Mapping the core's mel onto the mel BigVGAN-v2 was trained on (docs/benchmarks.md states the measure).
 
 Core: 48 kHz, centred frames every 512 samples, HTK power mel, log1p.
 BigVGAN: 44.1 kHz, frame k spanning samples [512k - 768, 512k + 1280) (centre 512k + 256),
