@@ -12,9 +12,11 @@ pytest collects the inherited checks from the subclass. Each runs with a private
 `DISTILL_HOME` and `HF_HUB_OFFLINE=1`, against the plugin as installed (found through its
 entry point and called exactly as the host finds and calls it, `distill.vocoders.plugins`),
 and holds its renders to the host's output contract (`distill.vocoders.output`). The suite
-imports nothing of the host: a plugin's tests need only the public API. Override the `conformance_model` fixture to
-hand the plugin a model (for a smaller, faster mel config, or weights it needs), and place
-any test weights under `vocoders_dir()` from it; `model_for` builds such a model.
+imports nothing of the host: a plugin's tests need only the public API.
+
+Override the `conformance_model` fixture to hand the plugin a model (for a smaller, faster
+mel config, or weights it needs), and place any test weights under `vocoders_dir()` from
+it; `model_for` builds such a model.
 
 Inputs are tiny (a 0.3 s test signal; `long_frames` for the long-input check), so the
 suite takes seconds for a fast vocoder. Vocoders tested with random weights set
