@@ -1,18 +1,24 @@
 """Do generated sounds resemble their collection? (docs/benchmarks.md, generation quality)
 
-For each shared collection: train with the defaults (timed), generate 40 sounds rendered
-with Griffin-Lim, and score them against the collection's own files with
-`generation_metrics`. Two reference rows per drum kit calibrate the scale: Griffin-Lim
-analysis-resynthesis of 40 of the kit's own files (the ceiling with that vocoder) and 40
-files of the other kit (what "a different kit" scores). Long recordings (music) are
-compared as 4-second excerpts. Renders and spectrograms land in bench-output/generation/.
+For each collection: train with the defaults (timed), generate 40 sounds rendered with
+Griffin-Lim and score them against the collection's own files with
+`distill.audio.resemblance` (coverage, density, MMD² ratio, spread; how long they ring,
+p10/p50/p90; how much they move, spectral flux; flatness and line crest against the
+collection's, in its standard deviations). Reference rows calibrate the scale: the
+collection against itself (one random half against the other), the model's own
+reconstructions of 40 of its files (encode -> decode -> Griffin-Lim: what the decoder
+keeps), Griffin-Lim analysis-resynthesis of 40 files (the ceiling with that vocoder) and,
+for the drum kits, 40 files of the other kit. Long recordings (music) are compared as
+4-second excerpts. Renders, spectrograms (real above its reconstruction above generated) and
+`results.json` land in bench-output/generation/.
 
-`python benchmarks/bench_generation.py [drums-rumpf drums-millo music demo]` (`demo`: the
-embedded collection `distill demo` trains on, with its preset).
+`python benchmarks/bench_generation.py [drums-rumpf drums-millo sfx music demo]` (`demo`:
+the embedded collection `distill demo` trains on, with its preset).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -21,18 +27,29 @@ from pathlib import Path
 
 import matplotlib
 import torch
-from generation_metrics import GenerationScores, features, score
 from rich.console import Console
 from rich.table import Table
 
 from distill.audio.export import ExportSettings
 from distill.audio.io import load_audio
+from distill.audio.resemblance import (
+    CREST,
+    FLATNESS,
+    Resemblance,
+    excerpts,
+    feature_matrix,
+    score,
+    sounding_seconds,
+    spectral_flux,
+    standardise,
+)
 from distill.controls.analysis import LatentAnalysis
 from distill.controls.features import mel_features
 from distill.data.discovery import find_audio_files
 from distill.data.synthetic import write_demo_collection
 from distill.host.selector import select_vocoder
 from distill.inference.outputs import generate_files
+from distill.inference.pipeline import reconstruct_mel
 from distill.training.runner import train_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
 
@@ -46,7 +63,7 @@ RATE = 48000
 COUNT = 40
 EXCERPT_SECONDS = 4.0
 OTHER_KIT = {"drums-rumpf": "drums-millo", "drums-millo": "drums-rumpf"}
-console = Console(width=200)
+console = Console(width=220)
 
 
 def collection_folder(name: str) -> Path:
@@ -61,15 +78,11 @@ def collection_folder(name: str) -> Path:
 
 def real_sounds(name: str) -> list[torch.Tensor]:
     """A collection's files; long recordings cut into 4-second excerpts."""
-    sounds = []
-    for path in find_audio_files(collection_folder(name)):
-        wav = load_audio(path, RATE)
-        step = round(EXCERPT_SECONDS * RATE)
-        if wav.numel() <= 2 * step:
-            sounds.append(wav)
-        else:
-            sounds.extend(wav[start : start + step] for start in range(0, wav.numel() - step + 1, step))
-    return sounds
+    return [
+        piece
+        for path in find_audio_files(collection_folder(name))
+        for piece in excerpts(load_audio(path, RATE), EXCERPT_SECONDS)
+    ]
 
 
 def pick(sounds: list[torch.Tensor], count: int, seed: int = 0) -> list[torch.Tensor]:
@@ -77,14 +90,51 @@ def pick(sounds: list[torch.Tensor], count: int, seed: int = 0) -> list[torch.Te
     return [sounds[i] for i in order[:count].tolist()]
 
 
+def griffinlim():
+    return select_vocoder("griffinlim", None, torch.device("cpu"))
+
+
 def resynthesised(sounds: list[torch.Tensor]) -> list[torch.Tensor]:
-    vocoder = select_vocoder("griffinlim", None, torch.device("cpu"))
-    config = SpectrogramConfig()
+    vocoder, config = griffinlim(), SpectrogramConfig()
     return [vocoder.mel_to_waveform(waveform_to_mel(w[None], config), num_samples=w.numel())[0] for w in sounds]
 
 
-def feature_matrix(sounds: list[torch.Tensor]) -> torch.Tensor:
-    return torch.stack([features(w) for w in sounds])
+def reconstructed(model, sounds: list[torch.Tensor]) -> tuple[list[torch.Tensor], float]:
+    """Each sound through the model's encoder and decoder, then Griffin-Lim; and the decoder's own blur.
+
+    The blur is the decoded mels' spectral flatness against the true mels', in standard
+    deviations of the true mels' (so no vocoder is in it): what the issue asks to bring
+    within 0.3 for music.
+    """
+    vocoder, config = griffinlim(), model.spectrogram
+    out, true_flatness, decoded_flatness = [], [], []
+    for wav in sounds:
+        true = waveform_to_mel(wav[None], config)[0]
+        mel = reconstruct_mel(model, true)
+        true_flatness.append(mel_flatness(true[:, : mel.shape[-1]]))
+        decoded_flatness.append(mel_flatness(mel))
+        samples = min(wav.numel(), mel.shape[-1] * config.hop_length)
+        out.append(vocoder.mel_to_waveform(mel[None], num_samples=samples)[0])
+    true_flatness, decoded_flatness = torch.tensor(true_flatness), torch.tensor(decoded_flatness)
+    return out, float((decoded_flatness.mean() - true_flatness.mean()) / true_flatness.std())
+
+
+def mel_flatness(mel: torch.Tensor) -> float:
+    """Mean log spectral flatness of a log1p mel `[n_mels, frames]` over its frames within 30 dB of the loudest."""
+    power = torch.expm1(mel).clamp_min(0) + 1e-10
+    total = power.sum(0)
+    loud = total >= total.max() * 1e-3
+    return float((torch.log(power).mean(0) - torch.log(power.mean(0)))[loud].mean())
+
+
+def self_score(real_features: torch.Tensor, splits: int = 5) -> Resemblance:
+    """The collection against itself: one random half scored against the other, averaged over splits."""
+    results = []
+    for seed in range(splits):
+        order = torch.randperm(real_features.shape[0], generator=torch.Generator().manual_seed(seed))
+        half = real_features.shape[0] // 2
+        results.append(score(real_features[order[:half]], real_features[order[half:]]))
+    return Resemblance(**{k: sum(getattr(r, k) for r in results) / splits for k in vars(results[0])})
 
 
 def spectrograms(path: Path, rows: dict[str, list[torch.Tensor]]) -> None:
@@ -106,7 +156,21 @@ def spectrograms(path: Path, rows: dict[str, list[torch.Tensor]]) -> None:
     plt.close(fig)
 
 
-def bench_collection(name: str, table: Table) -> None:
+def describe(sounds: list[torch.Tensor], real_features: torch.Tensor, features: torch.Tensor) -> dict:
+    """Lengths, flux and the two scalar features of a set, the scalars in the real set's SDs."""
+    lengths = torch.tensor([sounding_seconds(w) for w in sounds])
+    quantiles = torch.quantile(lengths, torch.tensor([0.1, 0.5, 0.9])).tolist()
+    mean, std = real_features.mean(0), real_features.std(0).clamp_min(1e-6)
+    offset = ((features.mean(0) - mean) / std).tolist()
+    return {
+        "length_p10_p50_p90": [round(q, 2) for q in quantiles],
+        "flux": round(float(torch.tensor([spectral_flux(w) for w in sounds]).median()), 3),
+        "flatness_sd": round(offset[FLATNESS], 2),
+        "crest_sd": round(offset[CREST], 2),
+    }
+
+
+def bench_collection(name: str, table: Table) -> dict:
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     real = real_sounds(name)
@@ -119,24 +183,69 @@ def bench_collection(name: str, table: Table) -> None:
         model, COUNT, EXCERPT_SECONDS, "griffinlim", 0, {}, ExportSettings(), out / "renders", torch.device("cpu")
     )
     generated = [load_audio(Path(r["path"]), RATE) for r in records]
-    scores = score(real_features, feature_matrix(generated))
-    diagnostics = model.metadata.get("diagnostics", {})
-    ceiling = score(real_features, feature_matrix(resynthesised(pick(real, COUNT))))
-    add_row(table, name, "generated (defaults)", scores, diagnostics, train_seconds, records)
-    add_row(table, name, "ceiling: Griffin-Lim resynthesis of 40 of its files", ceiling)
+    generated_features = feature_matrix(generated)
+    chosen = pick(real, COUNT)
+    recon, decoder_flatness = reconstructed(model, chosen)
+    resynth = resynthesised(chosen)
+    sets = {
+        "collection: half against half": (real, None, self_score(real_features)),
+        "generated (defaults)": (generated, generated_features, score(real_features, generated_features)),
+        "reconstructions of 40 files": (recon, None, None),
+        "ceiling: Griffin-Lim resynthesis of 40 files": (resynth, None, None),
+    }
     if name in OTHER_KIT:
-        other = score(real_features, feature_matrix(pick(real_sounds(OTHER_KIT[name]), COUNT)))
-        add_row(table, name, f"reference: 40 files of {OTHER_KIT[name]}", other)
-    copies = sum(1 for d in nearest_distances(real_features, generated) if d < ceiling.nearest_real)
+        sets[f"reference: 40 files of {OTHER_KIT[name]}"] = (pick(real_sounds(OTHER_KIT[name]), COUNT), None, None)
+    results = {"train_seconds": round(train_seconds, 1), "diagnostics": model.metadata.get("diagnostics", {})}
+    results["assessment"] = model.metadata.get("resemblance")
+    results["decoded_mel_flatness_sd"] = round(decoder_flatness, 2)
+    console.print(f"{name}: decoded mels against true mels, spectral flatness {decoder_flatness:+.2f} SD")
+    for what, (sounds, features, scores) in sets.items():
+        features = feature_matrix(sounds) if features is None else features
+        scores = scores or score(real_features, features)
+        row = {**scores.to_dict(), **describe(sounds, real_features, features)}
+        results[what] = row
+        generated_row = what.startswith("generated")
+        quiet = sum(1 for r in records if r["quality"].get("near_silent") or r["quality"].get("silent"))
+        table.add_row(
+            name,
+            what,
+            f"{row['coverage']:.2f}",
+            f"{row['density']:.2f}",
+            f"{row['mmd_ratio']:.2f}",
+            f"{row['spread']:.2f}",
+            "/".join(f"{q:.2f}" for q in row["length_p10_p50_p90"]),
+            f"{row['flux']:.2f}",
+            f"{row['flatness_sd']:+.2f} / {row['crest_sd']:+.2f}",
+            health(results["diagnostics"]) if generated_row else "",
+            f"{train_seconds:.0f}" if generated_row else "",
+            str(quiet) if generated_row else "",
+        )
+    distances = nearest_distances(real_features, generated_features)
+    ceiling = results["ceiling: Griffin-Lim resynthesis of 40 files"]["nearest_real"]
+    copies = sum(1 for d in distances if d < ceiling)
+    results["copies"] = copies
     console.print(
         f"{name}: {copies} of {COUNT} generated sounds are closer to a real file than a Griffin-Lim "
-        f"resynthesis typically is (median {ceiling.nearest_real:.3f}); closest {scores.closest_copy:.3f}."
+        f"resynthesis typically is (median {ceiling:.3f}); closest {min(distances):.3f}."
     )
-    spectrograms(out / "spectrograms.png", {"real": pick(real, 8, seed=1), "generated": generated[:8]})
-    slider_effects(model, out / "sliders")
+    spectrograms(
+        out / "spectrograms.png",
+        {"real": chosen[:8], "its reconstruction": recon[:8], "generated": generated[:8]},
+    )
+    results["sliders"] = slider_effects(model, out / "sliders")
+    return results
 
 
-def slider_effects(model, folder: Path, seeds: int = 8) -> None:
+def health(diagnostics: dict) -> str:
+    if "recon" not in diagnostics:
+        return ""
+    return (
+        f"{diagnostics['active_units']}/{diagnostics['latent_dim']}; {diagnostics['recon']:.3f} / "
+        f"{diagnostics['mean_baseline']:.3f} / {diagnostics['silence_baseline']:.3f}"
+    )
+
+
+def slider_effects(model, folder: Path, seeds: int = 8) -> dict:
     """Does each named slider move its feature in the rendered audio? Low vs high end, same seeds.
 
     Measured on the Griffin-Lim renders (loudness before peak normalisation, from the gain the
@@ -144,6 +253,7 @@ def slider_effects(model, folder: Path, seeds: int = 8) -> None:
     """
     table = Table("slider", "low end", "high end", "change", title=f"{model.name}: sliders, rendered, {seeds} seeds")
     config = SpectrogramConfig()
+    effects = {}
     for slider in LatentAnalysis.from_dict(model.latent_analysis).sliders:
         ends = []
         for value in (slider.minimum, slider.maximum):
@@ -166,49 +276,18 @@ def slider_effects(model, folder: Path, seeds: int = 8) -> None:
                 values.append(measured - r["quality"]["gain_db"] if feature == "loudness" else measured)
             ends.append(sum(values) / len(values))
         table.add_row(f"{slider.index} {slider.name}", f"{ends[0]:.3f}", f"{ends[1]:.3f}", f"{ends[1] - ends[0]:+.3f}")
+        effects[f"{slider.index} {slider.name}"] = [round(e, 4) for e in ends]
     console.print(table)
+    return effects
 
 
-def nearest_distances(real_features: torch.Tensor, generated: list[torch.Tensor]) -> list[float]:
-    from generation_metrics import standardise
-
-    real, fake = standardise(real_features.double(), feature_matrix(generated).double())
+def nearest_distances(real_features: torch.Tensor, generated_features: torch.Tensor) -> list[float]:
+    real, fake = standardise(real_features.double(), generated_features.double())
     return torch.cdist(fake, real).min(1).values.tolist()
 
 
-def add_row(
-    table: Table,
-    name: str,
-    what: str,
-    scores: GenerationScores,
-    diagnostics: dict | None = None,
-    train_seconds: float | None = None,
-    records: list[dict] | None = None,
-) -> None:
-    diagnostics = diagnostics or {}
-    units = f"{diagnostics['active_units']}/{diagnostics['latent_dim']}" if "active_units" in diagnostics else ""
-    recon = (
-        f"{diagnostics['recon']:.3f} / {diagnostics['mean_baseline']:.3f} / {diagnostics['silence_baseline']:.3f}"
-        if "recon" in diagnostics
-        else ""
-    )
-    quiet = sum(1 for r in records or [] if (r["quality"].get("near_silent") or r["quality"].get("silent")))
-    table.add_row(
-        name,
-        what,
-        f"{scores.coverage:.2f}",
-        f"{scores.density:.2f}",
-        f"{scores.mmd_ratio:.2f}",
-        f"{scores.spread:.2f}",
-        units,
-        recon,
-        f"{train_seconds:.0f}" if train_seconds is not None else "",
-        str(quiet) if records is not None else "",
-    )
-
-
 def main() -> None:
-    names = sys.argv[1:] or ["drums-rumpf", "drums-millo", "music", "demo"]
+    names = sys.argv[1:] or ["drums-rumpf", "drums-millo", "sfx", "music", "demo"]
     torch.manual_seed(0)
     table = Table(
         "collection",
@@ -217,17 +296,22 @@ def main() -> None:
         "density",
         "MMD² ratio",
         "spread",
-        "active units",
-        "held-out recon / mean seg. / silence",
+        "rings p10/p50/p90 (s)",
+        "flux (dB)",
+        "flatness / crest (SD)",
+        "units; held-out recon / mean / silence",
         "train (s)",
         "near-silent",
         title=f"Generation vs collection ({COUNT} sounds, Griffin-Lim, torch threads {torch.get_num_threads()})",
     )
+    results = {}
     with tempfile.TemporaryDirectory() as home:
         os.environ["DISTILL_HOME"] = home
         for name in names:
-            bench_collection(name, table)
+            results[name] = bench_collection(name, table)
     console.print(table)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

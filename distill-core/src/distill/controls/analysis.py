@@ -22,7 +22,8 @@ MIN_SLIDERS, MAX_SLIDERS = 4, 8
 EXPLAINED_TARGET = 0.9
 PROBE = 2.0  # a slider's name comes from decoding +/- this many standard deviations
 PROBE_ANCHORS = 16  # ... around this many of the collection's sounds
-MAX_ANCHORS = 4096  # posteriors kept with the model (a few hundred kB)
+MAX_ANCHORS = 16384  # posteriors kept with the model (at most 4 MB with their scales)
+ANCHOR_BLOCK = 64  # a longer collection keeps runs of this many consecutive segments, so paths survive
 
 
 @dataclass
@@ -46,6 +47,8 @@ class LatentAnalysis:
     spread: list[float] = field(default_factory=list)  # per-dim std of the latents, for variation
     anchors: torch.Tensor | None = None  # [N, latent_dim] posterior means of the collection's segments
     anchor_scales: torch.Tensor | None = None  # [N, latent_dim] their posterior standard deviations
+    # [N] the anchor of the segment that follows each one in its recording, -1 at an end (texture models)
+    successors: torch.Tensor | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,9 +82,35 @@ class LatentAnalysis:
         return torch.tensor(self.mean) + self.offset(values)
 
 
+def kept_anchors(owners: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which segments (given the recording each came from, in order) become anchors, and each one's successor.
+
+    All of them up to `MAX_ANCHORS`; beyond that, random runs of `ANCHOR_BLOCK`
+    consecutive segments. A successor is the index, among the kept, of the next segment
+    of the same recording, or -1.
+    """
+    count = owners.shape[0]
+    keep = torch.arange(count)
+    if count > MAX_ANCHORS:
+        blocks = torch.randperm(-(-count // ANCHOR_BLOCK), generator=torch.Generator().manual_seed(0))
+        chosen = blocks[: MAX_ANCHORS // ANCHOR_BLOCK]
+        keep = keep[torch.isin(keep // ANCHOR_BLOCK, chosen)]
+    position = torch.full((count + 1,), -1, dtype=torch.long)
+    position[keep] = torch.arange(keep.numel())
+    following = torch.where(owners[keep.clamp_max(count - 2) + 1] == owners[keep], keep + 1, count)
+    following[keep == count - 1] = count
+    return keep, position[following]
+
+
 @torch.no_grad()
-def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig) -> LatentAnalysis:
-    """PCA of the collection's latent means; 4-8 sliders covering ~90 % of the variance."""
+def analyse_latents(
+    vae: VAE, segments: torch.Tensor, config: SpectrogramConfig, owners: torch.Tensor | None = None
+) -> LatentAnalysis:
+    """PCA of the collection's latent means; 4-8 sliders covering ~90 % of the variance.
+
+    `owners` (the recording of each segment, for texture models whose segments follow
+    each other) keeps the order of the collection's segments as anchor successors.
+    """
     vae.eval()
     stats = [vae.encode(segments[i : i + 64]) for i in range(0, segments.shape[0], 64)]
     mu, logvar = torch.cat([s[0] for s in stats]), torch.cat([s[1] for s in stats])
@@ -94,7 +123,7 @@ def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig)
     count = max(MIN_SLIDERS, min(MAX_SLIDERS, wanted, vh.shape[0]))
     count = min(count, vh.shape[0])
     scales = variance[:count].sqrt().clamp_min(1e-6)
-    keep = torch.randperm(mu.shape[0], generator=torch.Generator().manual_seed(0))[:MAX_ANCHORS].sort().values
+    keep, successors = kept_anchors(owners if owners is not None else torch.arange(mu.shape[0]))
     anchors, anchor_scales = mu[keep], (0.5 * logvar[keep]).exp()
     names, signs = _name_components(vae, anchors[:PROBE_ANCHORS], vh[:count], scales, config)
     components = vh[:count] * signs[:, None]
@@ -118,6 +147,7 @@ def analyse_latents(vae: VAE, segments: torch.Tensor, config: SpectrogramConfig)
         spread=mu.std(dim=0).clamp_min(1e-6).tolist() if mu.shape[0] > 1 else [1.0] * mu.shape[1],
         anchors=anchors.contiguous(),
         anchor_scales=anchor_scales.contiguous(),
+        successors=successors if owners is not None else None,
     )
 
 

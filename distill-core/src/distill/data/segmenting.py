@@ -5,7 +5,7 @@ A collection is learned in one of two modes, chosen from its recordings' lengths
 * one-shot (drum hits, stabs, short effects): one segment per recording, starting at
   its first frame, so the model learns each sound's onset, decay and length and a
   generated sound is one decoded segment, trimmed where it falls silent;
-* texture (long recordings): half-overlapping windows, and generation joins decoded
+* texture (long recordings): overlapping windows, and generation joins decoded
   segments into a continuous sound of any length.
 """
 
@@ -22,8 +22,14 @@ from distill.audio.spectrogram import SpectrogramConfig, waveform_to_mel
 ONE_SHOT, TEXTURE = "one-shot", "texture"
 MODES = (ONE_SHOT, TEXTURE)
 ONE_SHOT_MEDIAN_SECONDS = 3.0  # collections whose typical recording is shorter are one-shots
-ONE_SHOT_COVERAGE = 0.9  # a one-shot segment holds at least this share of recordings whole
+# One-shot segments hold the longest recording whole, so crashes, rides and 808 tails are learned at
+# their length and a generated hit ends on its own decay (with 90 % of recordings, rumpf's window
+# was 1.37 s and its long sounds ended in a fade at the cap).
 SEGMENT_CHOICES = tuple(range(64, 257, 32))  # frames, divisible by the VAE's 16; 256 = 2.7 s at 48 kHz
+# Texture segments share this many frames with the next (~85 ms at 48 kHz) when generation joins
+# them, and are cut from recordings on the same grid, so the segment after a training segment is
+# the one a generated texture may put after it (controls/latents.py).
+TEXTURE_JOINT_FRAMES = 8
 
 
 @dataclass
@@ -41,16 +47,15 @@ class Layout:
 def choose_layout(lengths: Sequence[int], config: SpectrogramConfig, texture_frames: int) -> Layout:
     """Mode and segment length for recordings of `lengths` samples.
 
-    One-shot segments are the shortest of `SEGMENT_CHOICES` that hold 90 % of the
-    recordings whole (longer sounds are cut there); texture segments keep the preset's
+    One-shot segments are the shortest of `SEGMENT_CHOICES` that hold every recording
+    whole (longer ones are cut at the longest choice); texture segments keep the preset's
     length.
     """
     seconds = torch.tensor([float(n) for n in lengths]) / config.sample_rate
     median = float(seconds.median())
     if median > ONE_SHOT_MEDIAN_SECONDS:
         return Layout(TEXTURE, texture_frames, round(median, 3))
-    frames = torch.tensor([config.num_frames(n) for n in lengths], dtype=torch.float)
-    needed = float(torch.quantile(frames, ONE_SHOT_COVERAGE))
+    needed = max(config.num_frames(n) for n in lengths)
     segment = next((f for f in SEGMENT_CHOICES if f >= needed), SEGMENT_CHOICES[-1])
     return Layout(ONE_SHOT, segment, round(median, 3))
 
@@ -60,10 +65,15 @@ def generation_mode(model: Any) -> str:
     return (model.metadata.get("layout") or {}).get("mode", TEXTURE)
 
 
+def texture_hop(segment_frames: int) -> int:
+    """Frames between the starts of consecutive texture segments."""
+    return max(1, segment_frames - min(TEXTURE_JOINT_FRAMES, segment_frames // 2))
+
+
 def segment_mel(mel: torch.Tensor, segment_frames: int, mode: str = TEXTURE) -> torch.Tensor:
     """`[n_mels, frames] -> [N, n_mels, segment_frames]`.
 
-    One-shot: the first segment only. Texture: half-overlapping windows. Recordings
+    One-shot: the first segment only. Texture: windows `texture_hop` apart. Recordings
     shorter than a segment are padded with silence (log1p(0) = 0).
     """
     frames = mel.shape[-1]
@@ -71,7 +81,7 @@ def segment_mel(mel: torch.Tensor, segment_frames: int, mode: str = TEXTURE) -> 
         return torch.nn.functional.pad(mel, (0, segment_frames - frames))[None]
     if mode == ONE_SHOT:
         return mel[None, :, :segment_frames]
-    hop = segment_frames // 2
+    hop = texture_hop(segment_frames)
     starts = list(range(0, frames - segment_frames + 1, hop))
     if starts[-1] + segment_frames < frames:
         starts.append(frames - segment_frames)

@@ -104,3 +104,22 @@ def health_sentence(health: dict[str, Any]) -> str:
         return Diagnostics(**{k: v for k, v in health.items() if k != "collapsed"}).sentence()
     state = "collapsed" if health["collapsed"] else "not measured when trained"
     return f"{state} ({health['active_units']} of {health['latent_dim']} latent units active)"
+
+
+FAR_SHARE = 0.5  # generated sounds covering less than this share of what the collection covers of itself
+
+
+def resemblance_far(record: dict[str, Any]) -> bool:
+    """Whether a model's generated sounds are far from its collection (`inference.assessment`'s figures)."""
+    return record["coverage"] < FAR_SHARE * record["collection_coverage"]
+
+
+def resemblance_sentence(record: dict[str, Any]) -> str:
+    """One line for a person: do the model's sounds resemble its collection, against the collection itself."""
+    figures = (
+        f"its generated sounds cover {record['coverage']:.2f} of the collection (the collection against itself: "
+        f"{record['collection_coverage']:.2f})"
+    )
+    if resemblance_far(record):
+        return f"does not sound like your collection yet: {figures}"
+    return f"sounds like your collection: {figures}"

@@ -41,3 +41,19 @@ def vae_loss(
     kl = kl_per_dimension(mu, logvar)
     total = (rec + beta * kl.clamp_min(free_bits).sum()) / recon[0].numel()
     return total, {"recon": rec.item() / recon[0].numel(), "kl": kl.sum().item()}
+
+
+def critic_loss(real: list[torch.Tensor], fake: list[torch.Tensor]) -> torch.Tensor:
+    """Least-squares GAN loss of the critics (Mao et al. 2017): real patches to 1, decoded ones to 0."""
+    return sum(((r - 1).pow(2).mean() + f.pow(2).mean() for r, f in zip(real, fake, strict=True)), torch.zeros(()))
+
+
+def adversarial_loss(fake: list[torch.Tensor]) -> torch.Tensor:
+    """The decoder's side of the least-squares GAN loss: decoded patches scored as real."""
+    return sum(((f - 1).pow(2).mean() for f in fake), torch.zeros(()))
+
+
+def feature_matching_loss(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    """L1 between the critics' features of a real mel and of its reconstruction (Larsen et al. 2016)."""
+    pairs = [(r, f) for rs, fs in zip(real, fake, strict=True) for r, f in zip(rs, fs, strict=True)]
+    return sum(((r.detach() - f).abs().mean() for r, f in pairs), torch.zeros(())) / len(pairs)

@@ -99,11 +99,15 @@ class VAE(nn.Module):
         floor = self.config.level_floor
         return level if floor is None else torch.log1p(torch.expm1(level) * floor)
 
+    def standardise(self, level: torch.Tensor) -> torch.Tensor:
+        """The level scale -> what the networks see: centred per band, unit spread."""
+        if self.config.level_floor is None:
+            return level
+        return (level - self.level_centre) / self.level_spread
+
     def encode(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """log1p mel `[B, n_mels, frames] -> (mu, logvar)`, each `[B, latent_dim]`."""
-        level = self.to_level(mel)
-        if self.config.level_floor is not None:
-            level = (level - self.level_centre) / self.level_spread
+        level = self.standardise(self.to_level(mel))
         mu, logvar = self.to_stats(self.encoder(level[:, None])).chunk(2, dim=-1)
         return mu, logvar.clamp(-12.0, 8.0)
 
@@ -118,6 +122,10 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """`[B, latent_dim] -> [B, n_mels, frames]` log1p mel."""
         return self.from_level(self.decode_level(z))
+
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """What the decoder learns; the encoder's are the rest."""
+        return [*self.from_latent.parameters(), *self.decoder.parameters(), *self.head.parameters()]
 
     def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Reconstruction in the level scale, mu, logvar; samples the posterior while training."""

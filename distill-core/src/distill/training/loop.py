@@ -38,7 +38,7 @@ def split_held_out(owners: torch.Tensor, fraction: float, seed: int) -> tuple[to
 
     Five or more recordings: whole recordings are held out. Fewer (a handful of long
     recordings): the last `fraction` of each recording's segments, less the one at the
-    boundary, which half-overlaps the last training segment. Recordings too short for
+    boundary, which overlaps the last training segment. Recordings too short for
     that stay in training; with nothing to spare, validation is empty.
     """
     recordings = int(owners.max()) + 1

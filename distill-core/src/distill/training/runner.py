@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from distill.audio.resemblance import collection_features
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.controls.analysis import analyse_latents
-from distill.data.segmenting import choose_layout, collection_segments
+from distill.data.segmenting import TEXTURE, choose_layout, collection_segments
 from distill.data.validation import load_collection
 from distill.errors import DistillError
 from distill.library.model_files import model_lock, model_path
@@ -31,6 +33,7 @@ from distill.names import check_name
 from distill.paths import data_dir
 from distill.progress import Progress, ProgressCallback, ShouldStop, TrainingCancelled
 from distill.training import checkpoint
+from distill.training.adversarial import SharpenStats, sharpen_decoder
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_held_out
 from distill.training.presets import TrainingPreset, choose_preset
 
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 
 MEASUREMENTS = 40  # times per run the held-out figures are measured, charted and checkpointed
 LEVEL_FLOOR_DB = -60.0  # the VAE's level scale reaches this far below a typical recording's peak
+
+
+Assessor = Callable[[DistillModel, torch.Tensor], dict[str, Any] | None]
 
 
 class _StopRequested(Exception):
@@ -107,12 +113,16 @@ def _train(
     vae_config: VAEConfig | None = None,
     spectrogram: SpectrogramConfig | None = None,
     should_stop: ShouldStop | None = None,
+    assess: Assessor | None = None,
 ) -> DistillModel:
     """The training run itself, with the name held.
 
     `should_stop` is a stop button asked after every step; pressing it, like Ctrl-C, ends
     the run with `TrainingCancelled` and keeps the last finished epoch's checkpoint.
     `vae_config` overrides the preset's architecture (its segment length included).
+    `assess(model, collection_features)` scores how the finished model's generated sounds
+    resemble its collection (`inference.assessment.assess`); its figures are saved with
+    the model as `metadata["resemblance"]`.
     """
     target = model_path(name)
     if target.exists() and not (overwrite or resume):
@@ -131,6 +141,7 @@ def _train(
     device = torch.device(device)
     train, val = segments[train_idx].to(device), segments[val_idx].to(device)
     recordings = checkpoint.recordings(collection)
+    reference = collection_features(collection.waveforms, config.sample_rate) if assess else None
     collection.waveforms.clear()  # the segments are all training needs: an hour of audio is 690 MB
     run = _Run(name, run_dir(name) / "checkpoint.pt", train, slack[train_idx].to(device), val, progress, should_stop)
 
@@ -148,8 +159,11 @@ def _train(
         log.warning("Training of '%s' ended %s; retrying once with a weaker KL weight.", name, diagnostics.sentence())
         attempt, resumed = 1, None
 
+    if not diagnostics.collapsed:
+        run.sharpen(vae, attempt_preset, attempt)
+        diagnostics = diagnose(vae, train, val)
     vae.eval().cpu()
-    analysis = analyse_latents(vae, segments, config)
+    analysis = analyse_latents(vae, segments, config, owners if layout.mode == TEXTURE else None)
     last = state.history[-1] if state.history else None
     model = DistillModel(
         name=name,
@@ -168,6 +182,10 @@ def _train(
             "segments": {"train": len(train_idx), "validation": len(val_idx)},
         },
     )
+    if assess is not None and reference is not None and not diagnostics.collapsed:
+        if progress is not None:
+            progress(Progress("train", 0, None, "listening to what the model generates"))
+        model.metadata["resemblance"] = assess(model, reference)
     if diagnostics.collapsed:
         _refuse_to_replace_a_healthy_model(target, name, diagnostics)
         log.warning(
@@ -261,6 +279,24 @@ class _Run:
             )
             raise TrainingCancelled(f"Training of '{self.name}' stopped after epoch {state.epoch}; {then}.") from None
         return vae, state
+
+    def sharpen(self, vae: VAE, preset: TrainingPreset, attempt: int) -> None:
+        """The second phase (`training.adversarial`); a stop keeps the first phase's checkpoint."""
+
+        def on_step(step: int, steps: int, stats: SharpenStats | None) -> None:
+            if self.should_stop is not None and self.should_stop():
+                raise _StopRequested
+            if self.progress is not None:
+                metrics = {"sharpen_recon": stats.recon, "sharpen_adversarial": stats.adversarial} if stats else {}
+                self.progress(Progress("train", step, steps, f"sharpening the decoder {step}/{steps}", metrics))
+
+        try:
+            sharpen_decoder(vae, self.train, preset, preset.seed + attempt, on_step)
+        except (KeyboardInterrupt, _StopRequested):
+            raise TrainingCancelled(
+                f"Training of '{self.name}' stopped while sharpening its decoder; its checkpoint is kept, resume to "
+                "continue (--resume on the command line)."
+            ) from None
 
     def _on_step(self, state: TrainingState, preset: TrainingPreset):
         def on_step(step: int, steps: int) -> None:

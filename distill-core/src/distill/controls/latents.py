@@ -23,8 +23,8 @@ from distill.controls.analysis import LatentAnalysis
 BANDWIDTH = 0.3  # the narrowest kernel, in units of the collection's per-dimension latent spread
 WALK_CORRELATION = 0.85  # how much each chunk's noise keeps of the previous chunk's
 WALK_SPREAD = 0.35  # legacy walk: stationary size, in units of the collection's latent spread
-HOLD_CHUNKS = 4  # a texture drifts to a new anchor every this many chunks ...
-NEIGHBOURS = 8  # ... chosen among the previous anchor's nearest neighbours
+JUMP_CHANCE = 0.3  # a texture leaves its recording's own order at this share of chunks ...
+NEIGHBOURS = 8  # ... for one of this many anchors nearest to where the recording went next
 TOUR_SEED = 0  # the fixed shuffle `anchor_tour` walks through
 
 
@@ -40,27 +40,38 @@ def one_shot_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], cou
 def texture_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
     """`[count, latent_dim]` for consecutive chunks of a texture, seeded.
 
-    The path glides linearly from anchor to anchor, each a near neighbour of the last, so
-    the sound evolves through regions of the collection instead of jumping across it;
-    posterior noise correlated from chunk to chunk keeps it alive. Models from before
-    anchors were kept wander around the slider point instead (`legacy_walk`).
+    The path moves the way the collection's own segments follow each other: from each
+    anchor usually to its successor in its recording, and with `JUMP_CHANCE` (or at a
+    recording's end) to one of the successor's nearest neighbours, somewhere else in the
+    collection that sounds like what would have come next. So a texture has the
+    collection's events and pace but is a new sequence, not a replay. Kernel noise
+    correlated from chunk to chunk varies each chunk. Models from before anchors were
+    kept wander around the slider point instead (`legacy_walk`); models from before
+    successors were kept move to a neighbour at every chunk.
     """
     if analysis.anchors is None:
         return legacy_walk(analysis, sliders, count, seed)
     g = torch.Generator().manual_seed(seed)
-    anchors, scales = analysis.anchors, _kernel_widths(analysis)
-    keys = [int(anchor_tour(anchors.shape[0], seed)[0])]
-    distances = torch.cdist(anchors, anchors)
-    distances.fill_diagonal_(float("inf"))
-    while (len(keys) - 1) * HOLD_CHUNKS < count:
-        near = distances[keys[-1]].topk(min(NEIGHBOURS, anchors.shape[0] - 1), largest=False).indices
-        keys.append(int(near[torch.randint(0, near.numel(), (1,), generator=g)]) if near.numel() else keys[-1])
-    position = torch.arange(count, dtype=torch.float) / HOLD_CHUNKS
-    left, share = position.long(), (position - position.floor())[:, None]
-    index = torch.tensor(keys)
-    means = (1 - share) * anchors[index[left]] + share * anchors[index[left + 1]]
-    spreads = (1 - share) * scales[index[left]] + share * scales[index[left + 1]]
-    return means + spreads * _correlated_noise(count, anchors.shape[1], g) + analysis.offset(sliders)
+    anchors, widths = analysis.anchors, _kernel_widths(analysis)
+    successors = analysis.successors if analysis.successors is not None else torch.full((anchors.shape[0],), -1)
+    path = [int(anchor_tour(anchors.shape[0], seed)[0])]
+    while len(path) < count:
+        following = int(successors[path[-1]])
+        if following < 0 or float(torch.rand((), generator=g)) < JUMP_CHANCE:
+            following = _near(anchors, following if following >= 0 else path[-1], g)
+        path.append(following)
+    index = torch.tensor(path)
+    return anchors[index] + widths[index] * _correlated_noise(count, anchors.shape[1], g) + analysis.offset(sliders)
+
+
+def _near(anchors: torch.Tensor, key: int, g: torch.Generator) -> int:
+    """One of the `NEIGHBOURS` anchors nearest to anchor `key` (itself excluded), at random."""
+    if anchors.shape[0] < 2:
+        return key
+    distances = (anchors - anchors[key]).pow(2).sum(dim=1)
+    distances[key] = float("inf")
+    near = distances.topk(min(NEIGHBOURS, anchors.shape[0] - 1), largest=False).indices
+    return int(near[torch.randint(0, near.numel(), (1,), generator=g)])
 
 
 def legacy_walk(analysis: LatentAnalysis, sliders: Mapping[int, float], count: int, seed: int) -> torch.Tensor:
@@ -83,9 +94,12 @@ def anchor_tour(anchors: int, seed: int, count: int = 1) -> torch.Tensor:
 
 
 def _kernel_widths(analysis: LatentAnalysis) -> torch.Tensor:
+    return kernel_widths(analysis.anchor_scales, torch.tensor(analysis.spread, dtype=analysis.anchor_scales.dtype))
+
+
+def kernel_widths(anchor_scales: torch.Tensor, spread: torch.Tensor) -> torch.Tensor:
     """Per-anchor kernel widths `[N, latent_dim]`: the posterior's, or the floor where that is wider."""
-    floor = BANDWIDTH * torch.tensor(analysis.spread, dtype=analysis.anchor_scales.dtype)
-    return torch.maximum(analysis.anchor_scales, floor)
+    return torch.maximum(anchor_scales, BANDWIDTH * spread)
 
 
 def _correlated_noise(count: int, dim: int, g: torch.Generator) -> torch.Tensor:
