@@ -19,11 +19,11 @@ import torch
 from distill.audio.io import write_audio
 from distill.audio.resemblance import sounding_seconds
 from distill.data.segmenting import ONE_SHOT
+from distill.host.selector import select_vocoder
 from distill.inference.pipeline import generate
 from distill.models.vae import VAEConfig
 from distill.training.presets import PRESETS
 from distill.training.runner import train_model
-from distill.host.selector import select_vocoder
 
 RATE = 48000
 SMALL_NET = VAEConfig(latent_dim=8, channels=(8, 16, 32, 64))

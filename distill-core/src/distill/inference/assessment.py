@@ -18,9 +18,9 @@ import torch
 from distill.audio.resampling import resample
 from distill.audio.resemblance import EXCERPT_SECONDS, RATE, feature_matrix, score
 from distill.errors import DistillError
+from distill.host.selector import select_vocoder
 from distill.inference.pipeline import generate
 from distill.models.format import DistillModel
-from distill.host.selector import select_vocoder
 
 log = logging.getLogger(__name__)
 
