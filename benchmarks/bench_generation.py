@@ -48,8 +48,10 @@ from distill.controls.features import mel_features
 from distill.data.discovery import find_audio_files
 from distill.data.synthetic import write_demo_collection
 from distill.host.selector import select_vocoder
+from distill.inference.assessment import assess
 from distill.inference.outputs import generate_files
 from distill.inference.pipeline import reconstruct_mel
+from distill.models.diagnostics import resemblance_sentence
 from distill.training.runner import train_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
 
@@ -177,7 +179,7 @@ def bench_collection(name: str, table: Table) -> dict:
     real_features = feature_matrix(real)
     started = time.perf_counter()
     preset = "demo" if name == "demo" else "auto"
-    model = train_model(collection_folder(name), f"bench-{name}", preset=preset, overwrite=True)
+    model = train_model(collection_folder(name), f"bench-{name}", preset=preset, overwrite=True, assess=assess)
     train_seconds = time.perf_counter() - started
     records = generate_files(
         model, COUNT, EXCERPT_SECONDS, "griffinlim", 0, {}, ExportSettings(), out / "renders", torch.device("cpu")
@@ -196,7 +198,12 @@ def bench_collection(name: str, table: Table) -> dict:
     if name in OTHER_KIT:
         sets[f"reference: 40 files of {OTHER_KIT[name]}"] = (pick(real_sounds(OTHER_KIT[name]), COUNT), None, None)
     results = {"train_seconds": round(train_seconds, 1), "diagnostics": model.metadata.get("diagnostics", {})}
-    results["assessment"] = model.metadata.get("resemblance")
+    results["assessment"] = check = model.metadata.get("resemblance")
+    if check is not None:
+        console.print(
+            f"{name}: the model's own check {resemblance_sentence(check)}; it took {check['seconds']:.0f} s, "
+            f"{100 * check['seconds'] / train_seconds:.0f} % of training"
+        )
     results["decoded_mel_flatness_sd"] = round(decoder_flatness, 2)
     console.print(f"{name}: decoded mels against true mels, spectral flatness {decoder_flatness:+.2f} SD")
     for what, (sounds, features, scores) in sets.items():

@@ -22,7 +22,7 @@ from distill.library.catalog import (
     resolve_model,
     scan_library,
 )
-from distill.models.diagnostics import health_sentence
+from distill.models.diagnostics import health_sentence, resemblance_sentence
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def info_command(model_ref: str = typer.Argument(..., metavar="MODEL"), json_out
         print_verdict(model, console)
     console.print(f"generates: {info['mode']}s" if info["mode"] == ONE_SHOT else "generates: textures", markup=False)
     console.print(f"health: {health_sentence(info['health'])}", markup=False)
+    console.print(f"resemblance: {resemblance_sentence(info['resemblance'])}", markup=False)
     for s in info["sliders"]:
         console.print(
             f"  slider {s['index']}: {s['name']:<12} {s['minimum']:g} .. {s['maximum']:g}"

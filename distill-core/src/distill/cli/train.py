@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,13 @@ from distill.cli.common import device_of
 from distill.cli.output import say, stderr
 from distill.data.discovery import find_audio_files
 from distill.data.segmenting import ONE_SHOT
-from distill.models.diagnostics import health_sentence, model_health
+from distill.inference.assessment import assess
+from distill.models.diagnostics import health_sentence, model_health, resemblance_far, resemblance_sentence
 from distill.models.format import DistillModel
 from distill.progress import Progress as ProgressEvent
 from distill.training.runner import train_model
+
+log = logging.getLogger(__name__)
 
 
 @app.command()
@@ -55,7 +60,8 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
             fields = {"message": event.message} | ({"losses": losses} if losses else {})
             bars.update(task, completed=event.completed, total=event.total, **fields)
 
-        model = train_model(data_dir, name, progress=show, **options)
+        device = options.get("device", "cpu")
+        model = train_model(data_dir, name, progress=show, assess=partial(assess, device=device), **options)
     dataset = model.metadata["dataset"]
     val = model.metadata["val_loss"]
     say(
@@ -68,9 +74,17 @@ def train_with_progress(data_dir: Path, name: str, **options: Any) -> DistillMod
     for line in (
         f"Generates {kind} (median recording {layout['median_seconds']:.2f} s).",
         f"Health: {health_sentence(model_health(model))}.",
+        f"Resemblance: {resemblance_sentence(model.metadata.get('resemblance'))}.",
         f"Sliders: {sliders}",
     ):
         say(line)
+    resemblance = model.metadata.get("resemblance")
+    if resemblance is not None and resemblance_far(resemblance):
+        log.warning(
+            "Model '%s' %s. Try more recordings of each kind of sound, or train longer with --epochs.",
+            model.name,
+            resemblance_sentence(resemblance),
+        )
     return model
 
 

@@ -23,7 +23,7 @@ from distill.controls.analysis import LatentAnalysis
 BANDWIDTH = 0.3  # the narrowest kernel, in units of the collection's per-dimension latent spread
 WALK_CORRELATION = 0.85  # how much each chunk's noise keeps of the previous chunk's
 WALK_SPREAD = 0.35  # legacy walk: stationary size, in units of the collection's latent spread
-JUMP_CHANCE = 0.3  # a texture leaves its recording's own order at this share of chunks ...
+JUMP_CHANCE = 0.1  # a texture leaves its recording's own order at this share of chunks ...
 NEIGHBOURS = 8  # ... for one of this many anchors nearest to where the recording went next
 TOUR_SEED = 0  # the fixed shuffle `anchor_tour` walks through
 
@@ -54,23 +54,26 @@ def texture_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], coun
     g = torch.Generator().manual_seed(seed)
     anchors, widths = analysis.anchors, _kernel_widths(analysis)
     successors = analysis.successors if analysis.successors is not None else torch.full((anchors.shape[0],), -1)
+    # A jump lands where the collection goes on, so a path never strands in its recordings' endings.
+    goes_on = successors >= 0 if bool((successors >= 0).any()) else torch.ones(anchors.shape[0], dtype=torch.bool)
     path = [int(anchor_tour(anchors.shape[0], seed)[0])]
     while len(path) < count:
         following = int(successors[path[-1]])
         if following < 0 or float(torch.rand((), generator=g)) < JUMP_CHANCE:
-            following = _near(anchors, following if following >= 0 else path[-1], g)
+            following = _near(anchors, following if following >= 0 else path[-1], goes_on, g)
         path.append(following)
     index = torch.tensor(path)
     return anchors[index] + widths[index] * _correlated_noise(count, anchors.shape[1], g) + analysis.offset(sliders)
 
 
-def _near(anchors: torch.Tensor, key: int, g: torch.Generator) -> int:
-    """One of the `NEIGHBOURS` anchors nearest to anchor `key` (itself excluded), at random."""
-    if anchors.shape[0] < 2:
-        return key
-    distances = (anchors - anchors[key]).pow(2).sum(dim=1)
+def _near(anchors: torch.Tensor, key: int, eligible: torch.Tensor, g: torch.Generator) -> int:
+    """One of the `NEIGHBOURS` `eligible` anchors nearest to anchor `key` (itself excluded), at random."""
+    distances = (anchors - anchors[key]).pow(2).sum(dim=1).masked_fill(~eligible, float("inf"))
     distances[key] = float("inf")
-    near = distances.topk(min(NEIGHBOURS, anchors.shape[0] - 1), largest=False).indices
+    candidates = int(torch.isfinite(distances).sum())
+    if candidates == 0:
+        return key
+    near = distances.topk(min(NEIGHBOURS, candidates), largest=False).indices
     return int(near[torch.randint(0, near.numel(), (1,), generator=g)])
 
 

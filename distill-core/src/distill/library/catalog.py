@@ -55,6 +55,7 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
         "mode": generation_mode(model),
         "layout": model.metadata.get("layout"),
         "health": model_health(model),
+        "resemblance": model.metadata.get("resemblance"),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
         "vocoder_evaluation": read_verdict(model),

@@ -114,8 +114,10 @@ def resemblance_far(record: dict[str, Any]) -> bool:
     return record["coverage"] < FAR_SHARE * record["collection_coverage"]
 
 
-def resemblance_sentence(record: dict[str, Any]) -> str:
+def resemblance_sentence(record: dict[str, Any] | None) -> str:
     """One line for a person: do the model's sounds resemble its collection, against the collection itself."""
+    if record is None:
+        return "not measured (models trained before this release, or collections of fewer than six recordings)"
     figures = (
         f"its generated sounds cover {record['coverage']:.2f} of the collection (the collection against itself: "
         f"{record['collection_coverage']:.2f})"

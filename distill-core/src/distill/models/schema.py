@@ -154,6 +154,7 @@ def _check_latent_analysis(data: object, latent_dim: int) -> None:
     _require(all(_numbers(c, latent_dim) for c in analysis.components), problem)
     _require(_numbers(analysis.scales, count, positive=True), problem)
     _require(not analysis.spread or _numbers(analysis.spread, latent_dim, positive=True), problem)
+    _check_successors(analysis)
     for position, s in enumerate(analysis.sliders):
         _require(
             _is_int(s.index, position, position)
@@ -164,6 +165,33 @@ def _check_latent_analysis(data: object, latent_dim: int) -> None:
             and s.minimum <= s.default <= s.maximum,
             problem,
         )
+
+
+def _check_successors(analysis: LatentAnalysis) -> None:
+    """A texture model's path through its anchors: one index per anchor, each an anchor or -1."""
+    if analysis.successors is None:
+        return
+    problem = "its texture path is damaged"
+    anchors, successors = analysis.anchors, analysis.successors
+    _require(isinstance(anchors, torch.Tensor) and isinstance(successors, torch.Tensor), problem)
+    _require(successors.dtype == torch.long and successors.shape == anchors.shape[:1], problem)
+    _require(bool(((successors >= -1) & (successors < anchors.shape[0])).all()), problem)
+
+
+RESEMBLANCE_FIGURES = ("coverage", "density", "mmd_ratio", "spread", "collection_coverage", "collection_mmd_ratio")
+
+
+def _check_resemblance(record: object) -> None:
+    """How the model's generated sounds resemble its collection, as `inference.assessment` stores it."""
+    if record is None:
+        return
+    _require(
+        isinstance(record, dict)
+        and all(_is_number(record.get(k)) for k in RESEMBLANCE_FIGURES)
+        and _is_int(record.get("sounds"), 1, 10_000)
+        and isinstance(record.get("vocoder"), str),
+        "its resemblance figures are damaged",
+    )
 
 
 def _check_metadata(payload: Mapping[str, Any]) -> None:
@@ -184,6 +212,7 @@ def _check_metadata(payload: Mapping[str, Any]) -> None:
     )
     _check_layout(metadata.get("layout"))
     _check_diagnostics(metadata.get("diagnostics"))
+    _check_resemblance(metadata.get("resemblance"))
 
 
 def _check_layout(layout: object) -> None:

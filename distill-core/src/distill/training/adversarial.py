@@ -33,19 +33,24 @@ class SharpenStats:
     critic: float
 
 
+def sharpen_steps(preset: TrainingPreset, segments: int) -> int:
+    """The second phase's length: `preset.sharpen_share` of the first phase's steps."""
+    return round(preset.sharpen_share * (preset.epochs or 0) * math.ceil(segments / preset.batch_size))
+
+
 def sharpen_decoder(
     vae: VAE,
     train: torch.Tensor,
     preset: TrainingPreset,
+    steps: int,
     seed: int,
     on_step: Callable[[int, int, SharpenStats | None], None] | None = None,
 ) -> list[SharpenStats]:
-    """Train `vae`'s decoder against a critic on segments `train`, `preset.sharpen_share` as long as phase one.
+    """Train `vae`'s decoder against a critic on segments `train` for `steps` steps.
 
     Deterministic for a seed. `on_step(step, steps, stats)` is called after every step
     (stats every `steps // 20`), and may raise to stop.
     """
-    steps = round(preset.sharpen_share * (preset.epochs or 0) * math.ceil(train.shape[0] / preset.batch_size))
     if steps <= 0 or train.shape[0] < 2:
         return []
     torch.manual_seed(seed)

@@ -37,7 +37,7 @@ class TrainingPreset:
     # The second phase (training/adversarial.py): the decoder alone against a mel critic.
     sharpen_share: float = 0.33  # its steps, as a share of the first phase's
     sharpen_learning_rate: float = 2e-4
-    recon_weight: float = 10.0  # L1 on the standardised level mel
+    recon_weight: float = 3.0  # L1 on the standardised level mel
     feature_weight: float = 2.0  # the critic's features of a recording and of its reconstruction
     generated_weight: float = 1.0  # the adversarial term of decodings drawn as generation draws them
     vae: VAEConfig = field(default_factory=lambda: VAEConfig(channels=(16, 32, 64, 128), segment_frames=TEXTURE_FRAMES))

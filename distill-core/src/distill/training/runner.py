@@ -33,7 +33,7 @@ from distill.names import check_name
 from distill.paths import data_dir
 from distill.progress import Progress, ProgressCallback, ShouldStop, TrainingCancelled
 from distill.training import checkpoint
-from distill.training.adversarial import SharpenStats, sharpen_decoder
+from distill.training.adversarial import SharpenStats, sharpen_decoder, sharpen_steps
 from distill.training.loop import EpochStats, TrainingState, run_epoch, split_held_out
 from distill.training.presets import TrainingPreset, choose_preset
 
@@ -159,9 +159,8 @@ def _train(
         log.warning("Training of '%s' ended %s; retrying once with a weaker KL weight.", name, diagnostics.sentence())
         attempt, resumed = 1, None
 
-    if not diagnostics.collapsed:
+    if not diagnostics.collapsed:  # health is the first phase's: sharpening trades a little L1 for detail
         run.sharpen(vae, attempt_preset, attempt)
-        diagnostics = diagnose(vae, train, val)
     vae.eval().cpu()
     analysis = analyse_latents(vae, segments, config, owners if layout.mode == TEXTURE else None)
     last = state.history[-1] if state.history else None
@@ -291,7 +290,8 @@ class _Run:
                 self.progress(Progress("train", step, steps, f"sharpening the decoder {step}/{steps}", metrics))
 
         try:
-            sharpen_decoder(vae, self.train, preset, preset.seed + attempt, on_step)
+            steps = sharpen_steps(preset, self.train.shape[0])
+            sharpen_decoder(vae, self.train, preset, steps, preset.seed + attempt, on_step)
         except (KeyboardInterrupt, _StopRequested):
             raise TrainingCancelled(
                 f"Training of '{self.name}' stopped while sharpening its decoder; its checkpoint is kept, resume to "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -11,7 +12,9 @@ import gradio as gr
 from distill.host.recordings import model_training_audio
 from distill.host.vocoder_runs import latest_previews, training_config
 from distill.host.vocoder_training import train_model_vocoder
+from distill.inference.assessment import assess
 from distill.library.catalog import resolve_model
+from distill.models.diagnostics import resemblance_sentence
 from distill.models.format import DistillModel
 from distill.progress import Progress, TrainingCancelled
 from distill.training.presets import PRESETS
@@ -71,6 +74,7 @@ def model_report(model: DistillModel) -> str:
         + (f"{val:.4f}" if val is not None else "n/a (too few recordings to hold some out)")
         + ".  ",
         f"Sliders: {sliders}.  ",
+        f"**Resemblance:** {resemblance_sentence(meta.get('resemblance'))}.  ",
     ]
     lines += [f"{k.replace('_', ' ')}: {v:.4g}.  " for k, v in extra.items()]
     lines.append("Open the **Generate** tab to play it.")
@@ -96,6 +100,7 @@ def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, re
             overwrite=replace,
             progress=progress,
             should_stop=should_stop,
+            assess=partial(assess, device=Settings.device),
         )
 
     job = jobs.start(f"train:{name}", work, f"'{name}' is already training; stop it first.")
