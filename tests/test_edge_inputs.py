@@ -241,3 +241,34 @@ def test_new_files_follow_the_umask(run_cli, kit, tmp_path):
     record = result.json()["files"][0]
     for path in (Path(record["path"]), Path(record["path"]).with_suffix(".json")):
         assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _distill(*argv: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("distill")), *argv]
+
+
+@pytest.mark.parametrize("rate", [44_101, 47_999])
+def test_vocode_at_a_coprime_rate_costs_memory_of_the_audio_not_of_the_rates(bounded_run, tmp_path, rate):
+    """Before, one second at 44,101 Hz passed 6 GB: resampling built a filter sized by the rates."""
+    sf.write(tmp_path / "odd.wav", _tone(1.0, rate), rate)
+    run = bounded_run(_distill("vocode", str(tmp_path / "odd.wav"), *GRIFFINLIM, "-o", str(tmp_path / "out.wav")))
+    assert run.code == 0, run.stderr[-3000:]
+    assert sf.info(tmp_path / "out.wav").frames == 48000
+    assert run.peak_mib < 1500
+
+
+def test_vocode_of_a_three_hour_recording_is_refused_in_one_sentence_without_reading_it(bounded_run, tmp_path):
+    """Before, it ran past 300 s at 3.8 GB; `generate` caps at an hour, `vocode` holds everything at once."""
+    long = tmp_path / "long.wav"
+    sf.write(long, _tone(1.0, 8000), 8000, subtype="PCM_16")
+    data_bytes = 3 * 3600 * 8000 * 2
+    header = bytearray(long.read_bytes()[:44])
+    header[4:8] = (36 + data_bytes).to_bytes(4, "little")
+    header[40:44] = data_bytes.to_bytes(4, "little")
+    with long.open("wb") as file:
+        file.write(header)
+        file.truncate(44 + data_bytes)  # sparse: three hours of silence that take no disk
+    run = bounded_run(_distill("vocode", str(long), *GRIFFINLIM, "-o", str(tmp_path / "out.wav")), timeout=120)
+    assert run.code == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert "is 180 minutes long; vocode takes recordings of up to 10 minutes" in run.stderr
+    assert not (tmp_path / "out.wav").exists() and run.peak_mib < 1500
