@@ -272,3 +272,12 @@ def test_vocode_of_a_three_hour_recording_is_refused_in_one_sentence_without_rea
     assert run.code == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
     assert "is 180 minutes long; vocode takes recordings of up to 10 minutes" in run.stderr
     assert not (tmp_path / "out.wav").exists() and run.peak_mib < 1500
+
+
+def test_init_from_random_bytes_is_called_what_it_is(run_cli, kit, tmp_path):
+    """Before, random bytes were said to hold "Python objects"."""
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(np.random.default_rng(0).bytes(5000))
+    result = run_cli("train-vocoder", "--model", "kit", "--init-from", str(noise), "--max-steps", "1")
+    _one_sentence(result, "is not a readable vocoder checkpoint (not a PyTorch archive, or a damaged or truncated one)")
+    assert "Python objects" not in result.stderr

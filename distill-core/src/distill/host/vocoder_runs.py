@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from distill.archives import in_memory, load_archive, map_tensors
 from distill.errors import DistillError
-from distill.host.registry import describe_error
 from distill.library.catalog import resolve_model
 from distill.models.format import DistillModel, load_model
 from distill.paths import data_dir
@@ -80,18 +79,11 @@ def initial_weights(source: str, name: str) -> dict:
     """Generator weights to warm-start from: another model's own vocoder, or a checkpoint file."""
     path = Path(source).expanduser()
     if path.is_file() and path.suffix != ".distill":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            raise DistillError(
-                f"{path} holds more than plain weights (Python objects Distill will not run), "
-                "so it cannot be used as a checkpoint."
-            ) from exc
-        except Exception as exc:
-            raise DistillError(f"{path} is not a readable vocoder checkpoint ({describe_error(exc)}).") from exc
-        if not isinstance(state, dict) or "generator" not in state:
+        state = load_archive(path, "vocoder checkpoint")
+        weights = state.get("generator") if isinstance(state, dict) else None
+        if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
             raise DistillError(f"{path} holds no generator weights.")
-        return state["generator"]
+        return map_tensors(weights, in_memory)
     donor = load_model(path) if path.is_file() else resolve_model(source)
     if donor.vocoder_type != name or donor.vocoder_state_dict is None:
         raise DistillError(f"Model '{donor.name}' has no {name} vocoder to start from.")
