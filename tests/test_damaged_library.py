@@ -70,7 +70,15 @@ def test_every_command_on_a_damaged_model_is_one_sentence(run_cli, kit, tmp_path
 
 
 @pytest.mark.parametrize(
-    "damage", ["{not json", '{"presets": []}', '{"presets": {"warm": {"sliders": {"0": "loud"}}}}', "[]"]
+    "damage",
+    [
+        "{not json",
+        '{"presets": []}',
+        '{"presets": {"warm": {"sliders": {"0": "loud"}}}}',
+        "[]",
+        '{"presets": {"warm": {"sliders": {"²": 0.5}}}}',  # a digit to `str.isdigit`, not to `int`
+        '{"presets": ' + "[" * 100_000 + "]" * 100_000 + "}",  # once a RecursionError
+    ],
 )
 def test_a_damaged_presets_file_is_one_sentence(run_cli, kit, distill_home, tmp_path, damage):
     from distill.models.format import load_model
@@ -215,3 +223,50 @@ def test_a_verdict_missing_keys_and_metadata_nested_deep_are_each_one_sentence(r
     torch.save({**payload, "metadata": {**payload["metadata"], "notes": deep}}, kit)
     _one_sentence(run_cli("model", "info", "kit", "--json"), "nested more than 32 deep")
     assert "nested more than 32 deep" in run_cli("model", "list", "--json").stderr
+
+
+HAND_EDITED_HISTORY = {
+    "overflow": '{"model": "kit", "thumbnail": [1e308, -1e308, 1e999]}',
+    "text": '{"model": "kit", "thumbnail": "abc"}',
+    "nested": "[" * 100_000 + "]" * 100_000,
+    "infinite": '{"model": "kit", "duration": Infinity}',
+    "quality": '{"model": "kit", "quality": [1, 2]}',
+}
+
+
+def _strict_json(text: str):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_hand_edited_history_entries_are_each_one_sentence_and_never_take_the_list_down(run_cli, distill_home):
+    """Before: OverflowError, ValueError, RecursionError for the whole list, and `Infinity` in --json."""
+    from distill.library import history
+
+    kept = history.record({"model": "kit", "seed": 5, "duration": 1.0}, [0.0, 0.5, 1.0])
+    loud = history.record({"model": "kit", "seed": 6}, [1e308, 0.5])  # huge but finite: drawn, not overflowed
+    for stem, text in HAND_EDITED_HISTORY.items():
+        (distill_home / "history" / f"20200101T000000000000-{stem}.json").write_text(text)
+    for arguments in (("history", "list"), ("history", "list", "--json")):
+        result = run_cli(*arguments)
+        assert result.code == 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.count("Warning: History entry") == len(HAND_EDITED_HISTORY), result.stderr
+    assert [e["id"] for e in _strict_json(run_cli("history", "list", "--json").stdout)] == [kept, loud]
+    for stem in HAND_EDITED_HISTORY:
+        _one_sentence(run_cli("history", "show", f"20200101T000000000000-{stem}"), "is damaged")
+    assert run_cli("history", "show", loud).code == 0
+    assert _strict_json(run_cli("history", "show", kept, "--json").stdout)["thumbnail"] == [0.0, 0.5, 1.0]
+
+
+def test_the_apps_history_lists_survive_hand_edited_entries(distill_home):
+    pytest.importorskip("gradio")
+    from distill.library import history
+    from distill.ui import library_tab
+
+    kept = history.record({"model": "kit", "seed": 5}, [0.0, 1e308, 1.0])
+    for stem, text in HAND_EDITED_HISTORY.items():
+        (distill_home / "history" / f"20200101T000000000000-{stem}.json").write_text(text)
+    assert list(library_tab.history_table()["id"]) == [kept]
+    assert [value for _, value in library_tab.history_choices()] == [kept]
