@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import torch
 
 from distill.archives import in_memory, load_archive, map_tensors
 from distill.errors import DistillError
+from distill.fileio import file_lock
 from distill.library.catalog import resolve_model
 from distill.models.format import DistillModel, load_model
 from distill.paths import data_dir
@@ -20,6 +22,20 @@ STOP_FILE = "stop"
 def vocoder_run_dir(model: DistillModel) -> Path:
     """Checkpoints and previews of a model's vocoder training."""
     return data_dir() / "vocoder-runs" / model.id
+
+
+def run_lock(model: DistillModel) -> AbstractContextManager[None]:
+    """Held for a whole vocoder training run of `model`, so one process at a time writes its run folder.
+
+    Two runs at once would write the same checkpoint, and the model would end with one
+    run's vocoder and the other's checkpoint. The second fails at once, in one sentence.
+    """
+    return file_lock(
+        vocoder_run_dir(model),
+        f"The vocoder of model '{model.name}' is already training in another process; "
+        "wait for that run to end, or stop it, before starting another.",
+        wait=0,
+    )
 
 
 def stop_file(run_dir: Path) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 from distill.documents import NotPlain, finite_json, plain_json
 from distill.errors import DistillError
 from distill.fileio import io_problem, visible_files, write_text_atomic
-from distill.names import is_safe_name, shown
+from distill.names import check_name, is_safe_name, shown
 from distill.paths import history_dir
 
 SUFFIX = ".json"
@@ -25,9 +25,18 @@ MAX_THUMBNAIL = 4096  # levels in a waveform thumbnail (Distill writes 64)
 COMPARED = ("model", "seed", "sliders", "vocoder", "duration", "format", "sample_rate", "channels", "spatial")
 
 
-def record(document: dict[str, Any], thumbnail: list[float]) -> str:
-    """Store one generation with its file's waveform overview (`distill.audio.overview`); returns its id."""
-    entry_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}"
+def new_entry_id() -> str:
+    """A fresh entry id: the time, then a random suffix, so concurrent processes never collide."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}"
+
+
+def record(document: dict[str, Any], thumbnail: list[float], entry_id: str | None = None) -> str:
+    """Store one generation with its file's waveform overview (`distill.audio.overview`); returns its id.
+
+    Given `entry_id` (from `new_entry_id`), a caller interrupted at any moment knows which
+    entry to `forget`.
+    """
+    entry_id = entry_id or new_entry_id()
     entry = {"id": entry_id, **document, "thumbnail": thumbnail}
     text = json.dumps(finite_json(entry), indent=2, default=str)  # never an `Infinity` its reader would refuse
     write_text_atomic(history_dir() / f"{entry_id}{SUFFIX}", text)
@@ -96,6 +105,11 @@ def _entry_path(entry_id: str) -> Path:
 def get_entry(entry_id: str) -> dict[str, Any]:
     """An entry by id or unique id prefix."""
     return _read(_entry_path(entry_id))
+
+
+def forget(entry_id: str) -> None:
+    """Remove entry `entry_id` if it was written (rolling back an interrupted generation)."""
+    (history_dir() / f"{check_name(entry_id, 'History id')}{SUFFIX}").unlink(missing_ok=True)
 
 
 def delete_entry(entry_id: str) -> dict[str, Any]:
