@@ -78,7 +78,7 @@ def test_file_that_would_run_code_is_refused(tmp_path):
             return (print, ("side effect",))
 
     torch.save({"format": "distill-model", "x": Payload()}, tmp_path / "evil.distill")
-    with pytest.raises(DistillError):
+    with pytest.raises(DistillError, match="holds more than plain weights"):
         load_model(tmp_path / "evil.distill")
 
 
@@ -267,3 +267,16 @@ def test_random_bytes_are_not_a_model_and_a_bare_pickle_is_refused(tmp_path):
     torch.save(_model().to_payload(), legacy, _use_new_zipfile_serialization=False)
     with pytest.raises(DistillError, match="holds more than plain weights"):
         load_model(legacy)
+
+
+def test_a_damaged_structure_is_called_damaged_not_python_objects(tiny_model_path, tmp_path):
+    damaged = tmp_path / "damaged.distill"
+    with zipfile.ZipFile(tiny_model_path) as source, zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as out:
+        for record in source.infolist():
+            data = source.read(record)
+            if record.filename.endswith("data.pkl"):
+                data = data[:2] + b"\xff" + data[3:]  # where the first opcode after PROTO goes: none is 0xff
+            out.writestr(record, data)
+    with pytest.raises(DistillError, match="is not a readable Distill model") as refused:
+        load_model(damaged)
+    assert "Python objects" not in str(refused.value)

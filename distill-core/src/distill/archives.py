@@ -101,8 +101,8 @@ def load_archive(path: Path, kind: str) -> Any:
         raise DistillError(code if _is_pickle(path) else unreadable) from exc
     except (ArchiveProblem, NotPlain) as exc:
         raise DistillError(f"{path} cannot be used: {exc} (the file is damaged or was altered).") from exc
-    except pickle.UnpicklingError as exc:
-        raise DistillError(code if "Weights only load failed" in str(exc) else unreadable) from exc
+    except pickle.UnpicklingError as exc:  # a callable the weights-only reader refuses, or a damaged structure
+        raise DistillError(code if "Unsupported global" in str(exc) else unreadable) from exc
     except Exception as exc:  # torch's reader raises whatever its parser met
         raise DistillError(unreadable) from exc
     return contents

@@ -36,7 +36,7 @@ def shown(value: object) -> str:
     """`value` quoted for a one-line message, control characters escaped, long input shortened."""
     if isinstance(value, str) and value.isprintable():
         return f"'{shortened(value)}'"
-    return shortened(repr(value))
+    return shortened(" ".join(repr(value).split()))  # a multi-line repr (a tensor's) on one line
 
 
 def is_safe_name(value: object) -> bool:
