@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -114,3 +118,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test taking a `device` argument runs once per device kind, skipped for those absent."""
     if "device" in metafunc.fixturenames:
         metafunc.parametrize("device", _device_params())
+
+
+@dataclass
+class BoundedRun:
+    code: int
+    stdout: str
+    stderr: str
+    peak_mib: float  # the child's own peak resident memory
+
+
+@pytest.fixture
+def bounded_run() -> Callable[..., BoundedRun]:
+    """`bounded_run([python, ...])`: a child process whose address space is capped, and its peak memory.
+
+    The cap (`limit_gib` of address space) makes a runaway allocation fail at once instead
+    of taking the machine down; `peak_mib` (from `wait4`) is what a test bounds.
+    """
+
+    def run(argv: list[str], limit_gib: float = 4.0, timeout: float = 300, env: dict | None = None) -> BoundedRun:
+        limit = int(limit_gib * (1 << 30))
+
+        def cap() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            child = subprocess.Popen(argv, env=environment, preexec_fn=cap, stdout=out, stderr=err, text=True)
+            deadline = time.monotonic() + timeout
+            while not (ended := os.wait4(child.pid, os.WNOHANG))[0]:  # wait4: this child's own peak memory
+                if time.monotonic() > deadline:
+                    child.kill()
+                    ended = os.wait4(child.pid, 0)
+                    break
+                time.sleep(0.05)
+            child.returncode = os.waitstatus_to_exitcode(ended[1])
+            out.seek(0)
+            err.seek(0)
+            return BoundedRun(child.returncode, out.read(), err.read(), ended[2].ru_maxrss / 1024)
+
+    return run

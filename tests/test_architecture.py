@@ -29,6 +29,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "distill.errors",
             "distill.names",
             "distill.fileio",
+            "distill.documents",
+            "distill.archives",
             "distill.paths",
             "distill.devices",
             "distill.progress",

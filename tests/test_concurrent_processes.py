@@ -239,6 +239,25 @@ def test_train_vocoder_never_reverts_a_retrained_or_deleted_model(run_cli, kit, 
         )
 
 
+def test_a_second_train_vocoder_of_the_same_model_fails_at_once_while_the_first_runs(kit, tmp_path):
+    """Before, both ran and wrote one checkpoint: the model ended with B's vocoder and A's checkpoint."""
+    first, second, go = tmp_path / "first", tmp_path / "second", tmp_path / "go"
+    running = _python(SLOW_VOCODER_TRAINING, first, go, "kit")
+    deadline = time.monotonic() + 120
+    while not first.exists():
+        assert running.poll() is None and time.monotonic() < deadline, running.stderr.read()
+        time.sleep(0.05)
+    refused = _python(SLOW_VOCODER_TRAINING, second, go, "kit")
+    try:
+        assert refused.wait(timeout=120) == 1
+    finally:
+        go.touch()
+    message = refused.stderr.read()
+    assert "The vocoder of model 'kit' is already training in another process" in message, message
+    assert "Traceback" not in message and not second.exists()
+    assert running.wait(timeout=120) == 0, running.stderr.read()
+
+
 def test_two_processes_saving_presets_lose_none(kit, tmp_path):
     from distill.library.presets import list_presets
     from distill.models.format import load_model

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -66,7 +70,15 @@ def test_every_command_on_a_damaged_model_is_one_sentence(run_cli, kit, tmp_path
 
 
 @pytest.mark.parametrize(
-    "damage", ["{not json", '{"presets": []}', '{"presets": {"warm": {"sliders": {"0": "loud"}}}}', "[]"]
+    "damage",
+    [
+        "{not json",
+        '{"presets": []}',
+        '{"presets": {"warm": {"sliders": {"0": "loud"}}}}',
+        "[]",
+        '{"presets": {"warm": {"sliders": {"²": 0.5}}}}',  # a digit to `str.isdigit`, not to `int`
+        '{"presets": ' + "[" * 100_000 + "]" * 100_000 + "}",  # once a RecursionError
+    ],
 )
 def test_a_damaged_presets_file_is_one_sentence(run_cli, kit, distill_home, tmp_path, damage):
     from distill.models.format import load_model
@@ -101,3 +113,160 @@ def test_history_files_without_an_id_or_not_json_never_break_the_list(run_cli, d
     assert run_cli("history", "show", "20200101T000000000000-noid", "--json").json()["model"] == "old"
     assert run_cli("history", "delete", "20200101T000000000002-half").code == 0
     assert run_cli("history", "compare", "20200101T000000000000-noid", kept).code == 0
+
+
+def _with_vocoder(payload: dict, weights: torch.Tensor, name: str) -> dict:
+    vocoder = {"vocoder_type": "hifigan", "vocoder_config": {}, "vocoder_state_dict": {"w": weights}}
+    return {**payload, "name": name, "id": f"id{name.replace('-', '')}", **vocoder}
+
+
+def _deflated(source, target) -> None:
+    """`source` rewritten as a zip whose records are deflated: a big tensor of zeros becomes a small file."""
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for record in archive.infolist():
+            out.writestr(record.filename, archive.read(record))
+    source.unlink()
+
+
+def test_crafted_weights_are_refused_by_their_declared_sizes_and_listing_never_reads_weights(
+    bounded_run, kit, tmp_path
+):
+    """Before, `model list` crashed on an expanded tensor, passed 6 GB on a 4.6 MB file and inflated 1 GB."""
+    distill = str(Path(sys.executable).with_name("distill"))
+    baseline = bounded_run([distill, "model", "list", "--json"])
+    assert baseline.code == 0, baseline.stderr
+    payload = torch.load(kit, weights_only=True)
+    folder = kit.parent
+    torch.save(_with_vocoder(payload, torch.zeros(1).expand(10**12), "expanded"), folder / "expanded.distill")
+    torch.save(
+        _with_vocoder(payload, torch.zeros(1).expand(3 * 10**9), "expanded-3e9"), folder / "expanded-3e9.distill"
+    )
+    torch.save(_with_vocoder(payload, torch.zeros(25_000_000), "deflated"), tmp_path / "plain.distill")
+    _deflated(tmp_path / "plain.distill", folder / "deflated.distill")
+    torch.save(_with_vocoder(payload, torch.ones(25_000_000), "heavy"), folder / "heavy.distill")  # 100 MB, sound
+    listed = bounded_run([distill, "model", "list", "--json"])
+    assert listed.code == 0 and "Traceback" not in listed.stderr, listed.stderr
+    names = sorted((m["name"], Path(m["path"]).name) for m in json.loads(listed.stdout))
+    assert names == [("heavy", "heavy.distill"), ("kit", "kit.distill")]
+    for stem, why in (("expanded", "1,000,000,000,000 numbers"), ("expanded-3e9", "3,000,000,000 numbers")):
+        assert (
+            f"{stem}.distill cannot be used: a tensor in it declares {why} that the file does not hold" in listed.stderr
+        )
+    assert "deflated.distill cannot be used: its record" in listed.stderr and "is compressed" in listed.stderr
+    assert listed.peak_mib - baseline.peak_mib < 60  # the 100 MB of weights in heavy.distill were never read
+    info = bounded_run([distill, "model", "info", str(folder / "expanded.distill")])
+    assert info.code == 1 and "Traceback" not in info.stderr and info.peak_mib - baseline.peak_mib < 60, info.stderr
+    generated = bounded_run(
+        [distill, "generate", "kit", "-d", "0.2", "--vocoder", "griffinlim", "--output-dir", str(tmp_path)]
+    )
+    assert generated.code == 0, generated.stderr
+
+
+def test_a_copied_model_file_gets_an_id_and_name_of_its_own_and_delete_takes_exactly_that_file(run_cli, kit):
+    """Before, two files with one id: `model delete kit` deleted the copy and said it deleted 'kit'."""
+    original_id = run_cli("model", "info", "kit", "--json").json()["id"]
+    backup = kit.with_name("kit-backup.distill")
+    shutil.copyfile(kit, backup)
+    listed = run_cli("model", "list", "--json")
+    assert "had the id of" in listed.stderr
+    models = {Path(m["path"]).name: m for m in listed.json()}
+    assert models["kit.distill"]["id"] == original_id and models["kit.distill"]["name"] == "kit"
+    assert models["kit-backup.distill"]["name"] == "kit-backup" and models["kit-backup.distill"]["id"] != original_id
+    assert "had the id of" not in run_cli("model", "list").stderr  # written once, into the copy
+    deleted = run_cli("model", "delete", "kit-backup", "--yes", "--json")
+    assert deleted.json()["deleted"]["path"] == str(backup)
+    assert kit.is_file() and not backup.exists()
+
+
+def test_a_name_two_files_carry_is_refused_naming_both_and_the_id_picks_one(run_cli, kit):
+    copy = kit.with_name("kit (copy).distill")  # no name of its own to take: it keeps 'kit'
+    shutil.copyfile(kit, copy)
+    models = run_cli("model", "list", "--json").json()
+    assert [m["name"] for m in models] == ["kit", "kit"] and len({m["id"] for m in models}) == 2
+    refused = run_cli("model", "delete", "kit", "--yes")
+    _one_sentence(refused, "Several model files are called 'kit'")
+    assert str(kit) in refused.stderr and str(copy) in refused.stderr and kit.is_file() and copy.is_file()
+    chosen = next(m for m in models if m["path"] == str(copy))
+    assert run_cli("model", "delete", chosen["id"], "--yes").code == 0
+    assert kit.is_file() and not copy.exists()
+
+
+def test_the_apps_library_deletes_exactly_the_copy_it_was_shown(kit):
+    pytest.importorskip("gradio")
+    from distill.library.catalog import list_models
+    from distill.ui import library_tab
+
+    shutil.copyfile(kit, kit.with_name("kit-backup.distill"))
+    choices = dict((label, value) for label, value in library_tab.model_choices())
+    assert len(set(choices.values())) == 2
+    library_tab.delete(choices["kit-backup"])
+    assert kit.is_file() and not kit.with_name("kit-backup.distill").exists()
+    assert [m.name for m in list_models()] == ["kit"]
+
+
+def test_a_verdict_missing_keys_and_metadata_nested_deep_are_each_one_sentence(run_cli, kit):
+    payload = torch.load(kit, weights_only=True)
+    verdict = {"vocoder": "hifigan", "results": {"hifigan": {}}}  # hand-edited: most keys gone
+    vocoder = {"vocoder_type": "hifigan", "vocoder_config": {}, "vocoder_state_dict": {"w": torch.zeros(2)}}
+    torch.save({**payload, **vocoder, "vocoder_evaluation": verdict}, kit)
+    for arguments in (
+        ("model", "info", "kit"),
+        ("model", "info", "kit", "--json"),
+        ("vocoders", "list", "--model", "kit"),
+    ):
+        result = run_cli(*arguments)
+        assert result.code == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "stored verdict is damaged" in run_cli("model", "info", "kit").stdout
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    torch.save({**payload, "metadata": {**payload["metadata"], "notes": deep}}, kit)
+    _one_sentence(run_cli("model", "info", "kit", "--json"), "nested more than 32 deep")
+    assert "nested more than 32 deep" in run_cli("model", "list", "--json").stderr
+
+
+HAND_EDITED_HISTORY = {
+    "overflow": '{"model": "kit", "thumbnail": [1e308, -1e308, 1e999]}',
+    "text": '{"model": "kit", "thumbnail": "abc"}',
+    "nested": "[" * 100_000 + "]" * 100_000,
+    "infinite": '{"model": "kit", "duration": Infinity}',
+    "quality": '{"model": "kit", "quality": [1, 2]}',
+}
+
+
+def _strict_json(text: str):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_hand_edited_history_entries_are_each_one_sentence_and_never_take_the_list_down(run_cli, distill_home):
+    """Before: OverflowError, ValueError, RecursionError for the whole list, and `Infinity` in --json."""
+    from distill.library import history
+
+    kept = history.record({"model": "kit", "seed": 5, "duration": 1.0}, [0.0, 0.5, 1.0])
+    loud = history.record({"model": "kit", "seed": 6}, [1e308, 0.5])  # huge but finite: drawn, not overflowed
+    for stem, text in HAND_EDITED_HISTORY.items():
+        (distill_home / "history" / f"20200101T000000000000-{stem}.json").write_text(text)
+    for arguments in (("history", "list"), ("history", "list", "--json")):
+        result = run_cli(*arguments)
+        assert result.code == 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.count("Warning: History entry") == len(HAND_EDITED_HISTORY), result.stderr
+    assert [e["id"] for e in _strict_json(run_cli("history", "list", "--json").stdout)] == [kept, loud]
+    for stem in HAND_EDITED_HISTORY:
+        _one_sentence(run_cli("history", "show", f"20200101T000000000000-{stem}"), "is damaged")
+    assert run_cli("history", "show", loud).code == 0
+    assert _strict_json(run_cli("history", "show", kept, "--json").stdout)["thumbnail"] == [0.0, 0.5, 1.0]
+
+
+def test_the_apps_history_lists_survive_hand_edited_entries(distill_home):
+    pytest.importorskip("gradio")
+    from distill.library import history
+    from distill.ui import library_tab
+
+    kept = history.record({"model": "kit", "seed": 5}, [0.0, 1e308, 1.0])
+    for stem, text in HAND_EDITED_HISTORY.items():
+        (distill_home / "history" / f"20200101T000000000000-{stem}.json").write_text(text)
+    assert list(library_tab.history_table()["id"]) == [kept]
+    assert [value for _, value in library_tab.history_choices()] == [kept]

@@ -210,6 +210,15 @@ def test_init_from_a_pickle_does_not_advise_unsafe_loading(run_cli, kit, tmp_pat
     assert "weights_only" not in result.stderr
 
 
+def test_init_from_random_bytes_is_called_what_it_is(run_cli, kit, tmp_path):
+    """Before, random bytes were said to hold "Python objects"."""
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(np.random.default_rng(0).bytes(5000))
+    result = run_cli("train-vocoder", "--model", "kit", "--init-from", str(noise), "--max-steps", "1")
+    _one_sentence(result, "is not a readable vocoder checkpoint (not a PyTorch archive, or a damaged or truncated one)")
+    assert "Python objects" not in result.stderr
+
+
 def test_ctrl_c_during_a_long_generate_says_cancelled(kit, tmp_path):
     code = "import sys; from distill.cli.main import main; sys.exit(main())"
     argv = ["generate", "kit", "-n", "1000", "-d", "0.2", *GRIFFINLIM, "--output-dir", str(tmp_path)]
@@ -232,6 +241,50 @@ def test_ctrl_c_during_a_long_generate_says_cancelled(kit, tmp_path):
     assert (seen + rest).decode().rstrip().endswith("Cancelled.")
 
 
+INTERRUPTED = """
+import os, signal, sys
+from distill.cli.main import main
+from distill.inference import outputs
+from distill.library import history
+
+module, name, at = {"export": (outputs, "export_audio"), "sidecar": (outputs, "write_sidecar"),
+                    "history": (history, "write_text_atomic")}[sys.argv[1]] + (3,)
+original, calls = getattr(module, name), []
+
+def then_ctrl_c(*args, **kwargs):
+    result = original(*args, **kwargs)  # the step is done: its file is in place
+    calls.append(name)
+    if len(calls) == at:
+        os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, arriving right after this step
+    return result
+
+setattr(module, name, then_ctrl_c)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("moment", ["export", "sidecar", "history"])
+def test_ctrl_c_between_a_file_its_sidecar_and_its_history_entry_rolls_that_file_back(
+    kit, tmp_path, distill_home, moment
+):
+    """Before, a Ctrl-C right after a file was written left it without sidecar or history entry."""
+    argv = ["generate", "kit", "-n", "20", "-d", "0.2", *GRIFFINLIM, "--output-dir", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED, moment, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal (see above)
+        timeout=300,
+    )
+    assert done.returncode == 130 and done.stderr.rstrip().endswith("Cancelled."), done.stderr
+    audio = {p.stem for p in tmp_path.glob("*.wav")}
+    sidecars = {p.stem for p in tmp_path.glob("*.json")}
+    recorded = {Path(json.loads(p.read_text())["path"]).stem for p in (distill_home / "history").glob("*.json")}
+    assert audio == sidecars == recorded and len(audio) == 2, (audio, sidecars, recorded)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left either
+
+
 def test_new_files_follow_the_umask(run_cli, kit, tmp_path):
     previous = os.umask(0o022)
     try:
@@ -241,3 +294,91 @@ def test_new_files_follow_the_umask(run_cli, kit, tmp_path):
     record = result.json()["files"][0]
     for path in (Path(record["path"]), Path(record["path"]).with_suffix(".json")):
         assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _distill(*argv: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("distill")), *argv]
+
+
+@pytest.mark.parametrize("rate", [44_101, 47_999])
+def test_vocode_at_a_coprime_rate_costs_memory_of_the_audio_not_of_the_rates(bounded_run, tmp_path, rate):
+    """Before, one second at 44,101 Hz passed 6 GB: resampling built a filter sized by the rates."""
+    sf.write(tmp_path / "odd.wav", _tone(1.0, rate), rate)
+    run = bounded_run(_distill("vocode", str(tmp_path / "odd.wav"), *GRIFFINLIM, "-o", str(tmp_path / "out.wav")))
+    assert run.code == 0, run.stderr[-3000:]
+    assert sf.info(tmp_path / "out.wav").frames == 48000
+    assert run.peak_mib < 1500
+
+
+def test_vocode_of_a_three_hour_recording_is_refused_in_one_sentence_without_reading_it(bounded_run, tmp_path):
+    """Before, it ran past 300 s at 3.8 GB; `generate` caps at an hour, `vocode` holds everything at once."""
+    long = tmp_path / "long.wav"
+    sf.write(long, _tone(1.0, 8000), 8000, subtype="PCM_16")
+    data_bytes = 3 * 3600 * 8000 * 2
+    header = bytearray(long.read_bytes()[:44])
+    header[4:8] = (36 + data_bytes).to_bytes(4, "little")
+    header[40:44] = data_bytes.to_bytes(4, "little")
+    with long.open("wb") as file:
+        file.write(header)
+        file.truncate(44 + data_bytes)  # sparse: three hours of silence that take no disk
+    run = bounded_run(_distill("vocode", str(long), *GRIFFINLIM, "-o", str(tmp_path / "out.wav")), timeout=120)
+    assert run.code == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert "is 180 minutes long; vocode takes recordings of up to 10 minutes" in run.stderr
+    assert not (tmp_path / "out.wav").exists() and run.peak_mib < 1500
+
+
+def _sofa(path: Path, rate: float = 48000.0, irs: np.ndarray | None = None) -> Path:
+    import h5py
+
+    if irs is None:
+        irs = np.zeros((2, 2, 64), dtype="float32")
+        irs[:, :, 0] = 1.0
+    with h5py.File(path, "w") as sofa:
+        sofa["Data.IR"] = irs
+        sofa["Data.SamplingRate"] = np.array([rate])
+        sofa["SourcePosition"] = np.array([[30.0, 0.0, 1.0], [330.0, 0.0, 1.0]])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("damage", "sentence"),
+    [
+        ({"rate": 0.0}, "cannot be used as an HRTF: its sample rate of 0 Hz is outside"),
+        ({"rate": float("nan")}, "cannot be used as an HRTF: its sample rate nan is not a whole number of Hz"),
+        ({"irs": np.full((2, 2, 64), np.nan, dtype="float32")}, "its impulse responses hold NaN or infinite values"),
+        ({"irs": np.zeros((2, 3, 64), dtype="float32")}, "its impulse responses are not measurements of two ears"),
+    ],
+    ids=["rate-0", "rate-nan", "nan-responses", "three-ears"],
+)
+def test_a_damaged_hrtf_is_refused_in_one_sentence_before_rendering(run_cli, kit, tmp_path, damage, sentence):
+    """Before: a ZeroDivisionError, or exit 0 and a file of full-scale DC."""
+    hrtf = _sofa(tmp_path / "head.sofa", **damage)
+    out = tmp_path / "out"
+    result = run_cli(
+        "generate", "kit", "-d", "0.2", *GRIFFINLIM, "--spatial-mode", "binaural", "--hrtf", str(hrtf),
+        "--output-dir", str(out),
+    )  # fmt: skip
+    _one_sentence(result, sentence)
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("train", "{data}", "--model-name", "{long}"),
+        ("generate", "{long}"),
+        ("generate", "kit", "--slider", "{long}"),
+        ("generate", "kit", "--blend", "{long}"),
+        ("vocoders", "uninstall", "{long}"),
+        ("preset", "save", "kit", "{long}"),
+        ("history", "show", "{long}"),
+    ],
+    ids=lambda argv: "-".join(a for a in argv if not a.startswith("{")),
+)
+def test_ten_kilobytes_of_typed_input_are_echoed_shortened(run_cli, kit, audio_dir, argv):
+    """Before, a 10 kB name came back in a 10,125-character error."""
+    long = "k" * 10_000
+    result = run_cli(*(a.format(data=audio_dir, long=long) for a in argv))
+    assert result.code != 0 and "Traceback" not in result.stderr, result.stderr[-500:]
+    [line] = result.error_lines()
+    assert len(line) < 400 and "(10,000 characters)" in line, line

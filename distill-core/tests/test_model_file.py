@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 import torch
 
 from distill.errors import DistillError
-from distill.models.format import FORMAT_VERSION, DistillModel, load_model, save_model
+from distill.models import schema
+from distill.models.format import FORMAT_VERSION, DistillModel, load_model, read_model_header, save_model
 from distill.models.vae import VAE, VAEConfig
 
 TINY = VAEConfig(n_mels=128, segment_frames=8, latent_dim=2, channels=(2,))
@@ -76,7 +78,7 @@ def test_file_that_would_run_code_is_refused(tmp_path):
             return (print, ("side effect",))
 
     torch.save({"format": "distill-model", "x": Payload()}, tmp_path / "evil.distill")
-    with pytest.raises(DistillError):
+    with pytest.raises(DistillError, match="holds more than plain weights"):
         load_model(tmp_path / "evil.distill")
 
 
@@ -116,6 +118,20 @@ def _with_vocoder(payload):
     payload["vocoder_state_dict"] = {"w": torch.tensor([1.0, float("inf")])}
 
 
+def _with_vocoder_weights(weights):
+    def mutate(payload):
+        payload.update(vocoder_type="hifigan", vocoder_config={}, vocoder_state_dict={"w": weights})
+
+    return mutate
+
+
+def _deep(levels: int) -> list:
+    nested: list = []
+    for _ in range(levels):
+        nested = [nested]
+    return nested
+
+
 CRAFTED = {
     "name is a number": (_set("name", 42), "stored name 42 is not a safe file name"),
     "name is empty": (_set("name", ""), "stored name '' is not a safe file name"),
@@ -151,6 +167,27 @@ CRAFTED = {
     ),
     "NaN VAE weights": (_nan_weight("vae_state_dict"), "contains NaN or infinite values"),
     "infinite vocoder weights": (_with_vocoder, "vocoder weight w contains NaN or infinite values"),
+    "vocoder weights expanded to 10**12": (
+        _with_vocoder_weights(torch.zeros(1).expand(10**12)),
+        "declares 1,000,000,000,000 numbers that the file does not hold (an expanded or strided view)",
+    ),
+    "VAE weight transposed": (
+        lambda payload: payload["vae_state_dict"].update(
+            {k: v.t() for k, v in payload["vae_state_dict"].items() if v.dim() == 2 and v.shape[0] != v.shape[1]}
+        ),
+        "an expanded or strided view",
+    ),
+    "metadata nested 200 deep": (_nested("metadata", "notes", _deep(200)), "nested more than 32 deep"),
+    "a tensor in the metadata": (
+        _nested("metadata", "notes", torch.ones(2)),
+        "its metadata is damaged (it holds a Tensor, where only plain values belong)",
+    ),
+    "an infinite training loss": (_nested("metadata", "train_loss", float("inf")), "infinite or undefined (NaN)"),
+    "an integer beyond 64 bits": (_nested("metadata", "epochs", 2**70), "whole number too large to use"),
+    "a VAE of 2**40 weights": (
+        _nested("vae_config", "channels", [4096] * 5),
+        "VAE architecture is far larger than any Distill trains",
+    ),
     "version is text": (_set("version", "2"), "format version '2' is not a whole number"),
     "version missing": (_drop("version"), "format version None is not a whole number"),
     "version 0": (_set("version", 0), "format version 0 is not a whole number"),
@@ -182,3 +219,64 @@ def test_a_damaged_but_loadable_file_is_refused_in_one_sentence(case, tiny_model
 
 def test_the_crafting_itself_keeps_a_good_file_good(tiny_model_path, tmp_path):
     assert load_model(craft(tiny_model_path, tmp_path, lambda payload: None)).name == "tiny"
+
+
+def test_a_deflated_archive_is_refused_before_anything_is_inflated(tiny_model_path, tmp_path):
+    """A gigabyte of zeros deflates to megabytes; `torch.save` never compresses, so Distill never inflates."""
+    deflated = tmp_path / "deflated.distill"
+    with zipfile.ZipFile(tiny_model_path) as source, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as out:
+        for record in source.infolist():
+            out.writestr(record.filename, source.read(record))
+    with pytest.raises(DistillError, match=r"is compressed, which PyTorch never does \(the file is damaged or was"):
+        load_model(deflated)
+
+
+def test_a_vocoder_with_more_weights_than_any_is_refused_before_they_are_read(tmp_path, monkeypatch):
+    model = _model()
+    model.vocoder_state_dict = {"conv.weight": torch.ones(1000)}
+    path = save_model(model, tmp_path / "kit.distill")
+    monkeypatch.setattr(schema, "MAX_VOCODER_WEIGHTS", 999)
+    with pytest.raises(DistillError, match="its own vocoder declares 1,000 weights, far more than any vocoder"):
+        read_model_header(path)
+
+
+def test_a_header_has_every_setting_and_the_shapes_of_the_weights_but_none_of_their_numbers(tmp_path):
+    original = _model()
+    original.vae_state_dict = {k: torch.full_like(v, float("nan")) for k, v in original.vae_state_dict.items()}
+    path = tmp_path / "kit.distill"
+    torch.save(original.to_payload(), path)  # NaN weights: only reading them can tell
+    header = read_model_header(path)
+    assert (header.name, header.id, header.vocoder_type, header.metadata["dataset"]) == (
+        "kit",
+        original.id,
+        "hifigan",
+        {"root": "/data", "files": ["a.wav"]},
+    )
+    assert all(t.is_meta for t in [*header.vae_state_dict.values(), *header.vocoder_state_dict.values()])
+    assert header.vocoder_state_dict["conv.weight"].shape == (2, 2)
+    with pytest.raises(DistillError, match="contains NaN or infinite values"):
+        load_model(path)
+
+
+def test_random_bytes_are_not_a_model_and_a_bare_pickle_is_refused(tmp_path):
+    noise = tmp_path / "noise.distill"
+    noise.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(DistillError, match="is not a readable Distill model \\(not a PyTorch archive, or a damaged"):
+        load_model(noise)
+    legacy = tmp_path / "legacy.distill"
+    torch.save(_model().to_payload(), legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(DistillError, match="holds more than plain weights"):
+        load_model(legacy)
+
+
+def test_a_damaged_structure_is_called_damaged_not_python_objects(tiny_model_path, tmp_path):
+    damaged = tmp_path / "damaged.distill"
+    with zipfile.ZipFile(tiny_model_path) as source, zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as out:
+        for record in source.infolist():
+            data = source.read(record)
+            if record.filename.endswith("data.pkl"):
+                data = data[:2] + b"\xff" + data[3:]  # where the first opcode after PROTO goes: none is 0xff
+            out.writestr(record, data)
+    with pytest.raises(DistillError, match="is not a readable Distill model") as refused:
+        load_model(damaged)
+    assert "Python objects" not in str(refused.value)

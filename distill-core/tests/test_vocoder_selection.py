@@ -101,10 +101,14 @@ def test_priority_hook_that_raises_marks_only_that_plugin_broken(caplog):
     assert "'bad'" in caplog.text
 
 
-def test_no_loadable_vocoder_is_one_sentence():
+def test_no_loadable_vocoder_is_one_sentence_that_says_how_to_fix_it():
     registry = _registry(("only", _plugin("only", 100, VocoderUnavailable("no."))))
-    with pytest.raises(DistillError, match="No vocoder could be loaded"):
+    with pytest.raises(DistillError, match="No vocoder could be loaded") as refused:
         select_vocoder("auto", None, torch.device("cpu"), registry)
+    assert "`distill vocoders list` shows why" in str(refused.value)
+    assert "`distill vocoders install distill-vocoder-griffinlim` brings back the one that serves every model" in str(
+        refused.value
+    )
 
 
 def test_auto_returns_the_plugins_it_skipped_and_why():

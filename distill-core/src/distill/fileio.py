@@ -132,7 +132,8 @@ def _temp_owner(name: str) -> int | None:
     return int(pid) if pid.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether process `pid` still exists (owned by anyone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -151,7 +152,7 @@ def remove_stale_temps(folder: Path) -> None:
     now = time.time()
     for entry in entries:
         pid = _temp_owner(entry.name)
-        if pid is None or _alive(pid):
+        if pid is None or is_running(pid):
             continue
         try:
             if now - entry.stat(follow_symlinks=False).st_mtime >= STALE_SECONDS:

@@ -8,6 +8,7 @@ can place a file outside its folder.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from distill.errors import DistillError
 
@@ -16,11 +17,26 @@ SAFE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 _.-]{{0,{MAX_LENGTH - 1}}}")
 RULE = f"up to {MAX_LENGTH} letters, digits, spaces, '.', '_' or '-', starting with a letter or digit"
 
 
+ECHO_LIMIT = 80  # characters of someone's input a message repeats before it shortens it
+
+
+def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` itself when short, else its start and how long it is: what a sentence echoes of long input."""
+    return text if len(text) <= limit else f"{text[: limit - 20]}… ({len(text):,} characters)"
+
+
+def without_long_echoes(message: str, typed: Iterable[object]) -> str:
+    """`message` with each long string of `typed` input it repeats shortened, so one sentence stays one line."""
+    for value in sorted({v for v in typed if isinstance(v, str) and len(v) > ECHO_LIMIT}, key=len, reverse=True):
+        message = message.replace(value, shortened(value))
+    return message
+
+
 def shown(value: object) -> str:
-    """`value` quoted for a one-line message, control characters escaped."""
-    if not isinstance(value, str):
-        return repr(value)
-    return repr(value) if not value.isprintable() else f"'{value}'"
+    """`value` quoted for a one-line message, control characters escaped, long input shortened."""
+    if isinstance(value, str) and value.isprintable():
+        return f"'{shortened(value)}'"
+    return shortened(" ".join(repr(value).split()))  # a multi-line repr (a tensor's) on one line
 
 
 def is_safe_name(value: object) -> bool:

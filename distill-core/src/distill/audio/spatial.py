@@ -18,16 +18,19 @@ import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchaudio.functional as AF
 
-from distill.audio.resampling import resample
+from distill.audio.resampling import rate_problem, resample
 from distill.errors import DistillError
 
 MODES = ("mono", "stereo", "binaural")
 HEAD_RADIUS_M = 0.0875
 SPEED_OF_SOUND = 343.0
 FIR_BLOCK = 1 << 16  # input samples per FFT block
+MAX_MEASUREMENTS = 100_000  # directions in a SOFA file (a dense sphere has a few thousand)
+MAX_TAPS = 1 << 16  # samples per impulse response: over a second, far beyond any head's
 
 
 class BlockFir:
@@ -95,21 +98,61 @@ def spherical_head_hrir(azimuth_deg: float, rate: int, length: int = 256) -> tor
     return torch.stack([left, right])
 
 
-def sofa_hrir(path: Path, azimuth_deg: float, rate: int) -> torch.Tensor:
-    """`[2, taps]` from a SOFA (HDF5) file: the measurement nearest `azimuth_deg` at ear level."""
-    import h5py
+class SofaProblem(ValueError):
+    """What is wrong with a SOFA file, in a few words."""
 
-    try:
-        with h5py.File(path, "r") as sofa:
-            irs = torch.tensor(sofa["Data.IR"][()], dtype=torch.float32)  # [M, 2, N]
-            positions = torch.tensor(sofa["SourcePosition"][()], dtype=torch.float32)  # [M, 3] az, el, r
-            sofa_rate = int(float(sofa["Data.SamplingRate"][()].reshape(-1)[0]))
-    except (OSError, KeyError) as exc:
-        raise DistillError(f"{path} is not a readable SOFA HRTF file ({exc}).") from exc
+
+def _nearest(positions: torch.Tensor, azimuth_deg: float) -> int:
+    """The measurement nearest `azimuth_deg` at ear level, of SOFA source positions `[M, 3]` (az, el, r)."""
     wanted = (-azimuth_deg) % 360  # SOFA azimuth is counter-clockwise (positive to the left)
     difference = (positions[:, 0] - wanted + 180) % 360 - 180
-    nearest = int((difference.abs() + positions[:, 1].abs()).argmin())
-    return resample(irs[nearest], sofa_rate, rate)
+    return int((difference.abs() + positions[:, 1].abs()).argmin())
+
+
+def _sofa_measurement(path: Path, azimuth_deg: float) -> tuple[torch.Tensor, object]:
+    """The nearest measurement's `[2, taps]` and the file's sample rate, as stored; read alone, not the whole file."""
+    import h5py  # only binaural rendering from a file needs HDF5
+
+    with h5py.File(path, "r") as sofa:
+        irs, where = sofa["Data.IR"], sofa["SourcePosition"]
+        if irs.ndim != 3 or irs.shape[1] != 2 or not 1 <= irs.shape[0] <= MAX_MEASUREMENTS:
+            raise SofaProblem("its impulse responses are not measurements of two ears")
+        if not 1 <= irs.shape[2] <= MAX_TAPS:
+            raise SofaProblem(f"its impulse responses are {irs.shape[2]:,} samples long")
+        if where.shape != (irs.shape[0], 3):
+            raise SofaProblem("its source positions do not match its measurements")
+        positions = torch.tensor(where[()], dtype=torch.float64)
+        if not torch.isfinite(positions).all():
+            raise SofaProblem("its source positions hold NaN or infinite values")
+        measured = torch.tensor(irs[_nearest(positions, azimuth_deg)], dtype=torch.float32)
+        return measured, np.asarray(sofa["Data.SamplingRate"][()]).reshape(-1)[0].item()
+
+
+def sofa_hrir(path: Path, azimuth_deg: float, rate: int) -> torch.Tensor:
+    """`[2, taps]` from a SOFA (HDF5) file: the measurement nearest `azimuth_deg` at ear level.
+
+    A damaged file (a sample rate of 0, NaN impulse responses, shapes that do not fit) is
+    refused in one sentence before anything is rendered through it.
+    """
+    try:
+        measured, stored_rate = _sofa_measurement(Path(path), azimuth_deg)
+        if not (isinstance(stored_rate, int | float) and float(stored_rate).is_integer()):
+            raise SofaProblem(f"its sample rate {stored_rate!r} is not a whole number of Hz")
+        sofa_rate = int(stored_rate)
+        problem = rate_problem(sofa_rate)
+        if problem is not None:
+            raise SofaProblem(problem)
+        if not torch.isfinite(measured).all():
+            raise SofaProblem("its impulse responses hold NaN or infinite values")
+        if not measured.abs().amax() > 0:
+            raise SofaProblem("its impulse responses are silent")
+    except SofaProblem as exc:
+        raise DistillError(f"{path} cannot be used as an HRTF: {exc}.") from exc
+    except (OSError, KeyError, TypeError, IndexError, ValueError) as exc:  # h5py's, for files that are not SOFA
+        raise DistillError(
+            f"{path} is not a readable SOFA HRTF file ({str(exc)[:120] or type(exc).__name__})."
+        ) from exc
+    return resample(measured, sofa_rate, rate)
 
 
 class Placement:

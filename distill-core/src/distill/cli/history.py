@@ -38,7 +38,7 @@ def show_command(entry_id: str = typer.Argument(..., metavar="ID"), json_output:
         print_json(entry)
         return
     bars = "▁▂▃▄▅▆▇█"
-    overview = "".join(bars[min(7, int(v * 8))] for v in entry.get("thumbnail", []))
+    overview = "".join(bars[min(7, int(min(v, 1.0) * 8))] for v in entry.get("thumbnail", []))
     stdout_console().print({k: v for k, v in entry.items() if k != "thumbnail"})
     typer.echo(overview)
 

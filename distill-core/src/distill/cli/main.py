@@ -22,6 +22,7 @@ from distill.cli.launch import worker_exit
 from distill.cli.output import say
 from distill.errors import DistillError
 from distill.fileio import io_problem
+from distill.names import without_long_echoes
 from distill.stopping import terminate_like_ctrl_c
 
 CANCELLED = 130
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     _print_any_file_name()
+    typed = sys.argv[1:] if argv is None else argv
     try:
         with terminate_like_ctrl_c():  # `kill` stops a run in the background as Ctrl-C would
             app(args=argv, prog_name="distill")
@@ -48,11 +50,11 @@ def _run(argv: list[str] | None) -> int:
             say("Cancelled.")
         return code
     except DistillError as exc:
-        say(f"Error: {exc}", style="red")
+        say(f"Error: {without_long_echoes(str(exc), typed)}", style="red")
         return 1
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        say(f"Error: {io_problem(exc)}{where}.", style="red")
+        say(f"Error: {without_long_echoes(f'{io_problem(exc)}{where}', typed)}.", style="red")
         return 1
     except KeyboardInterrupt:
         say("Cancelled.")

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from distill.documents import finite_json
 from distill.progress import Progress as ProgressEvent
 from distill.progress import ProgressCallback
 
@@ -44,8 +45,8 @@ def say(line: str, style: str | None = None) -> None:
 
 
 def print_json(document: Any) -> None:
-    """One JSON document on stdout and nothing else there."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    """One JSON document on stdout and nothing else there; always valid JSON (no `Infinity` or `NaN`)."""
+    sys.stdout.write(json.dumps(finite_json(document), indent=2, default=str, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 

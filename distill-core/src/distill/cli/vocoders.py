@@ -3,6 +3,7 @@ it, what is broken and why; a model's vocoder verdict; adding and removing plugi
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -13,9 +14,9 @@ from distill.cli.app import app
 from distill.cli.common import JSON_OPTION, device_of
 from distill.cli.output import plain, print_json, rich_progress, say, stdout_console
 from distill.cli.verdict import print_verdict
+from distill.errors import DistillError
 from distill.host.evaluation import evaluate_model_vocoder
-from distill.host.installer import distribution_of, is_first_party, run_installer
-from distill.host.registry import get_registry
+from distill.host.installer import LAST_RESORT, distribution_of, install_plugin, is_first_party, run_installer
 from distill.host.survey import VocoderStatus, survey_vocoders
 from distill.library.catalog import resolve_model
 
@@ -79,19 +80,28 @@ def install_vocoder(
     ctx: typer.Context,
     spec: str = typer.Argument(..., help="What pip takes: a name, name==version, a wheel, a folder, a URL."),
 ) -> None:
-    """Install a vocoder plugin into Distill's own environment (extra options go to pip, e.g. --find-links DIR)."""
-    before = set(get_registry().names())
-    run_installer("install", [spec, *ctx.args])
-    added = sorted(set(get_registry().names()) - before)
-    say(f"Installed {spec}; new vocoders: {', '.join(added) or 'none'}.")
+    """Install a vocoder plugin into Distill's own environment (extra options go to pip, e.g. --find-links DIR).
+
+    Refused if it would replace anything Distill relies on; rolled back if it brings no vocoder.
+    """
+    added = install_plugin(spec, ctx.args)
+    say(f"Installed {spec}; new vocoders: {', '.join(added) or 'none (its vocoders were installed already)'}.")
 
 
 @vocoders_app.command("uninstall")
 def uninstall_vocoder(
     name: str = typer.Argument(..., help="The vocoder's name, as `distill vocoders list` shows it."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before removing the last-resort vocoder."),
 ) -> None:
     """Remove the distribution that provides vocoder NAME from Distill's own environment."""
     distribution = distribution_of(name)
+    if name == LAST_RESORT and not yes:
+        question = f"{name} is the vocoder auto falls back on when every other fails. Uninstall it anyway?"
+        if not (sys.stdin.isatty() and typer.confirm(question)):
+            raise DistillError(
+                f"Nothing was uninstalled: {name} is the vocoder that serves every model when the others cannot; "
+                "pass --yes to remove it anyway."
+            )
     if is_first_party(distribution):
         say(f"Warning: {distribution} is one of Distill's own plugins.", style="yellow")
     run_installer("uninstall", [distribution])

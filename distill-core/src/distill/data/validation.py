@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from distill.audio.io import read_mono
+from distill.audio.io import decode_mono
 from distill.audio.resampling import resample
-from distill.data.discovery import find_audio_files
+from distill.data.discovery import SkippedFile, scan_audio_files
 from distill.errors import DistillError
 
 MIN_SECONDS = 0.02  # a short click is still a drum sound; below this a mel has 1-2 frames
@@ -19,12 +19,6 @@ SILENCE_PEAK = 10 ** (-60 / 20)  # -60 dBFS
 MAX_PEAK = 1000.0  # +60 dBFS: a float file this far beyond full scale is damaged or wrongly scaled
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SkippedFile:
-    path: Path
-    reason: str
 
 
 @dataclass
@@ -36,6 +30,7 @@ class Collection:
     files: list[Path] = field(default_factory=list)
     waveforms: list[torch.Tensor] = field(default_factory=list)  # may be released once segmented
     skipped: list[SkippedFile] = field(default_factory=list)
+    partial: list[SkippedFile] = field(default_factory=list)  # used only in part (damaged), and how much
     lengths: list[int] = field(default_factory=list)  # samples per file, kept when the audio is released
     source_rates: list[int] = field(default_factory=list)  # each used file's own sample rate
 
@@ -90,13 +85,17 @@ def check_waveform(wav: torch.Tensor, sample_rate: int) -> str | None:
 
 
 def load_collection(root: Path, sample_rate: int) -> Collection:
-    """Load every usable file under `root` as mono at `sample_rate`; log one line per skipped file."""
+    """Load every usable file under `root` as mono at `sample_rate`; log one line per skipped or damaged file."""
     root = Path(root)
     collection = Collection(root=root, sample_rate=sample_rate)
-    for path in find_audio_files(root):
+    found = scan_audio_files(root)
+    collection.skipped.extend(found.skipped)
+    for skipped in found.skipped:
+        log.warning("Skipped %s: %s", skipped.path.relative_to(root), skipped.reason)
+    for path in found.files:
         try:
-            mono, rate = read_mono(path)
-            wav = resample(mono, rate, sample_rate)
+            decoded = decode_mono(path)
+            rate, wav = decoded.rate, resample(decoded.samples, decoded.rate, sample_rate)
             reason = check_waveform(wav, sample_rate)
         except DistillError as exc:
             wav, rate, reason = None, None, f"unreadable ({str(exc).rstrip('.')})"
@@ -104,6 +103,9 @@ def load_collection(root: Path, sample_rate: int) -> Collection:
             collection.skipped.append(SkippedFile(path, reason))
             log.warning("Skipped %s: %s", path.relative_to(root), reason)
             continue
+        if decoded.damage is not None:
+            collection.partial.append(SkippedFile(path, decoded.damage))
+            log.warning("%s is %s.", path.relative_to(root), decoded.damage)
         collection.files.append(path)
         collection.waveforms.append(wav)
         collection.lengths.append(wav.numel())

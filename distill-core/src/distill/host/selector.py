@@ -18,7 +18,7 @@ from distill.host.loading import AUTO, load_named, warn_about_broken
 from distill.host.registry import VocoderRegistry, get_registry
 from distill.progress import ProgressCallback
 from distill.vocoders.types import Vocoder, model_spectrogram_config
-from distill.vocoders.verdict import has_own_vocoder, own_vocoder_proven, verdict_summary
+from distill.vocoders.verdict import BASELINE, has_own_vocoder, own_vocoder_proven, verdict_summary
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,10 @@ def choose_vocoder(
         installed = ", ".join(registry.names()) or "none"
         reasons = "; ".join(f"{s['vocoder']}: {s['reason']}" for s in own_skipped + exc.skipped)
         detail = f" ({reasons})" if reasons else ""
-        raise DistillError(f"No vocoder could be loaded (installed: {installed}){detail}.") from None
+        raise DistillError(
+            f"No vocoder could be loaded (installed: {installed}){detail}; `distill vocoders list` shows why, and "
+            f"`distill vocoders install distill-vocoder-{BASELINE}` brings back the one that serves every model."
+        ) from None
     note = passed_over_note(model, vocoder.name)
     if note:
         log.warning("%s", note)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import pickle
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from distill.archives import in_memory, load_archive, map_tensors
 from distill.errors import DistillError
-from distill.host.registry import describe_error
+from distill.fileio import file_lock
 from distill.library.catalog import resolve_model
 from distill.models.format import DistillModel, load_model
 from distill.paths import data_dir
@@ -21,6 +22,20 @@ STOP_FILE = "stop"
 def vocoder_run_dir(model: DistillModel) -> Path:
     """Checkpoints and previews of a model's vocoder training."""
     return data_dir() / "vocoder-runs" / model.id
+
+
+def run_lock(model: DistillModel) -> AbstractContextManager[None]:
+    """Held for a whole vocoder training run of `model`, so one process at a time writes its run folder.
+
+    Two runs at once would write the same checkpoint, and the model would end with one
+    run's vocoder and the other's checkpoint. The second fails at once, in one sentence.
+    """
+    return file_lock(
+        vocoder_run_dir(model),
+        f"The vocoder of model '{model.name}' is already training in another process; "
+        "wait for that run to end, or stop it, before starting another.",
+        wait=0,
+    )
 
 
 def stop_file(run_dir: Path) -> Path:
@@ -80,18 +95,11 @@ def initial_weights(source: str, name: str) -> dict:
     """Generator weights to warm-start from: another model's own vocoder, or a checkpoint file."""
     path = Path(source).expanduser()
     if path.is_file() and path.suffix != ".distill":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            raise DistillError(
-                f"{path} holds more than plain weights (Python objects Distill will not run), "
-                "so it cannot be used as a checkpoint."
-            ) from exc
-        except Exception as exc:
-            raise DistillError(f"{path} is not a readable vocoder checkpoint ({describe_error(exc)}).") from exc
-        if not isinstance(state, dict) or "generator" not in state:
+        state = load_archive(path, "vocoder checkpoint")
+        weights = state.get("generator") if isinstance(state, dict) else None
+        if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
             raise DistillError(f"{path} holds no generator weights.")
-        return state["generator"]
+        return map_tensors(weights, in_memory)
     donor = load_model(path) if path.is_file() else resolve_model(source)
     if donor.vocoder_type != name or donor.vocoder_state_dict is None:
         raise DistillError(f"Model '{donor.name}' has no {name} vocoder to start from.")

@@ -4,6 +4,7 @@ host's one stop signal, judge what it learned, bundle both into the model file."
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from distill.errors import DistillError
 from distill.host.evaluation import evaluate_vocoders
 from distill.host.recordings import hold_out_recordings
 from distill.host.registry import PluginFailure, VocoderRegistry, get_registry
-from distill.host.vocoder_runs import stop_file
+from distill.host.vocoder_runs import run_lock, stop_file
 from distill.library.model_files import unchanged_model_file
 from distill.models.format import DistillModel, save_model
 from distill.progress import ProgressCallback, ShouldStop, TrainingCancelled
@@ -49,8 +50,23 @@ def train_model_vocoder(
     The plugin is asked to stop (its `should_stop`) by Ctrl-C, `kill`, the stop file in
     the run folder, a `KeyboardInterrupt` from `progress`, or the caller's `should_stop`
     (a stop button). A cancel that keeps a checkpoint (`TrainingCancelled` carrying the
-    state so far) is bundled and judged the same way before the cancel goes on up.
+    state so far) is bundled and judged the same way before the cancel goes on up. The
+    model's run lock (`run_lock`) is held throughout by the process that stores the result,
+    so a second run for the same model fails at once.
     """
+    with run_lock(model) if is_main_process() else nullcontext():
+        return _train_and_bundle(model, name, dataset, config, progress, registry, should_stop)
+
+
+def _train_and_bundle(
+    model: DistillModel,
+    name: str,
+    dataset: TrainingAudio,
+    config: dict[str, Any],
+    progress: ProgressCallback | None,
+    registry: VocoderRegistry | None,
+    should_stop: ShouldStop | None,
+) -> DistillModel:
     registry = registry or get_registry()
     check_trainable(name, registry)
     train_set, held_out = hold_out_recordings(dataset)

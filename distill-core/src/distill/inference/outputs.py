@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from distill import __version__
-from distill.audio.export import ExportSettings, export_audio, write_sidecar
+from distill.audio.export import ExportSettings, Written, export_audio, write_sidecar
 from distill.audio.spatial import Placement, place
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import generation_mode
@@ -79,12 +79,23 @@ def write_output(
         chosen = {k: done[k] for k in ("model", "seed", "mode", "sliders", "vocoder") if k in done}
         return {**chosen, "software": f"distill {__version__}"}
 
-    written = export_audio(audio, sample_rate, path, settings, tags)
+    try:
+        written = export_audio(audio, sample_rate, path, settings, tags)
+        document = _document(done, path, settings, written)
+        write_sidecar(path, document)
+    except BaseException:  # an error, Ctrl-C or `kill` between the file and its sidecar: neither stays
+        discard_output(path)
+        raise
     if written.near_silent:
         level = written.peak_before_dbfs
         shown = "no signal" if level is None else f"a peak of {level:.1f} dBFS"
         log.warning("%s is near-silent (%s before normalisation); it was not amplified.", path.name, shown)
-    document = {
+    return document, written.overview
+
+
+def _document(done: dict[str, Any], path: Path, settings: ExportSettings, written: Written) -> dict[str, Any]:
+    """The sidecar's record of a written file: how it was made, what it is, and its quality report."""
+    return {
         **done,
         "path": str(path),
         "sample_rate": settings.sample_rate,
@@ -103,12 +114,6 @@ def write_output(
             "near_silent": written.near_silent,
         },
     }
-    try:
-        write_sidecar(path, document)
-    except DistillError:
-        discard_output(path)
-        raise
-    return document, written.overview
 
 
 def discard_output(path: Path) -> None:
@@ -210,10 +215,12 @@ def generate_files(
             return write_output(placed, rate, path, settings, describe)
 
         document, overview = until_rendered(attempt)
+        entry_id = history.new_entry_id()
         try:
-            document["history_id"] = history.record(document, overview)
-        except DistillError:
+            document["history_id"] = history.record(document, overview, entry_id)
+        except BaseException:  # the file, its sidecar and its history entry exist together or not at all
             discard_output(path)
+            history.forget(entry_id)
             raise
         records.append(document)
         if announce is not None:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from distill.audio.export import FORMATS, OUTPUT_RATES, ExportSettings
+from distill.audio.io import audio_seconds
 from distill.audio.metrics import compare_to_original
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
@@ -20,6 +21,8 @@ from distill.inference.outputs import ensure_writable, write_output
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
 from distill.models.format import DistillModel
 from distill.progress import ProgressCallback
+
+MAX_SECONDS = 600.0  # resynthesis holds the recording, its mel and its render whole, not streamed
 
 
 def vocode_file(
@@ -41,6 +44,12 @@ def vocode_file(
         raise DistillError(f"Output suffix '{Path(output).suffix}' is not supported; use .wav, .flac, .ogg or .mp3.")
     if Path(output).exists() and Path(audio_file).exists() and os.path.samefile(audio_file, output):
         raise DistillError(f"{output} is the input recording itself; write the resynthesis to another file.")
+    seconds = audio_seconds(Path(audio_file))
+    if seconds > MAX_SECONDS:
+        raise DistillError(
+            f"{audio_file} is {seconds / 60:.0f} minutes long; vocode takes recordings of up to "
+            f"{MAX_SECONDS / 60:.0f} minutes, so cut a shorter excerpt first."
+        )
     config = model.spectrogram if model else SpectrogramConfig()
     source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download
     ensure_writable(Path(output).parent)

@@ -7,16 +7,20 @@ presets for the same model at once never lose one another's presets.
 from __future__ import annotations
 
 import json
-import math
+import re
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from distill.documents import NotPlain, plain_json
 from distill.errors import DistillError
 from distill.fileio import file_lock, io_problem, write_text_atomic
 from distill.models.format import DistillModel, now_iso
 from distill.names import check_name
 from distill.paths import presets_dir
+
+SLIDER_INDEX = re.compile(r"[0-9]{1,4}")
+MAX_FILE_BYTES = 1_000_000  # thousands of presets; a larger file is not one Distill wrote
 
 
 def _file(model: DistillModel) -> Path:
@@ -29,6 +33,7 @@ def _lock(model: DistillModel) -> AbstractContextManager[None]:
 
 
 def _valid(data: object) -> bool:
+    """Presets of slider settings: each slider's index in plain digits ("²" is a digit to Python, not to `int`)."""
     if not isinstance(data, dict) or not isinstance(data.get("presets"), dict):
         return False
     for preset in data["presets"].values():
@@ -36,7 +41,7 @@ def _valid(data: object) -> bool:
         if not isinstance(sliders, dict):
             return False
         for index, value in sliders.items():
-            if not (index.isdigit() and isinstance(value, int | float) and math.isfinite(value)):
+            if not (SLIDER_INDEX.fullmatch(index) and isinstance(value, int | float) and not isinstance(value, bool)):
                 return False
     return True
 
@@ -44,12 +49,14 @@ def _valid(data: object) -> bool:
 def _read(model: DistillModel) -> dict[str, Any]:
     path = _file(model)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise NotPlain("too large")
+        data = plain_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {"model": model.name, "presets": {}}
     except OSError as exc:
         raise DistillError(f"Cannot read the presets file {path}: {io_problem(exc)}.") from exc
-    except ValueError:
+    except (NotPlain, UnicodeDecodeError):
         data = None
     if not _valid(data):
         raise DistillError(

@@ -6,7 +6,6 @@ One `torch.save` archive holding only tensors and plain containers, read back wi
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 import torch
 
+from distill.archives import in_memory, load_archive, map_tensors, shape_only
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.errors import DistillError
 from distill.fileio import FileIdentity, atomic_path, file_identity
@@ -24,6 +24,11 @@ from distill.names import check_name
 FORMAT_TAG = "distill-model"
 FORMAT_VERSION = 2
 SUFFIX = ".distill"
+
+
+def new_id() -> str:
+    """A fresh model id: twelve hex digits."""
+    return uuid.uuid4().hex[:12]
 
 
 def now_iso() -> str:
@@ -45,7 +50,7 @@ class DistillModel:
     vocoder_config: dict[str, Any] | None = None
     vocoder_state_dict: dict[str, torch.Tensor] | None = None
     vocoder_evaluation: dict[str, Any] | None = None  # held-out verdict (distill.vocoders.verdict)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    id: str = field(default_factory=new_id)
     path: Path | None = None  # where it was loaded from or saved to; not stored
     identity: FileIdentity | None = field(default=None, repr=False, compare=False)  # of `path` as read; not stored
 
@@ -108,17 +113,17 @@ def save_model(model: DistillModel, path: Path) -> Path:
     return path
 
 
-def load_model(path: Path) -> DistillModel:
-    """Read a v1 or v2 file; refuse newer, foreign or damaged files in one sentence."""
-    path = Path(path)
+def _read_payload(path: Path) -> tuple[dict[str, Any], FileIdentity]:
+    """The file's checked archive (tensors mapped, not read) and which file it was; tag and version checked."""
     if not path.is_file():
         raise DistillError(f"Model file not found: {path}.")
-    try:
-        with open(path, "rb") as file:
-            identity = os.fstat(file.fileno())
-            payload = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise DistillError(f"{path} is not a readable Distill model (damaged or truncated file).") from exc
+    for _ in range(3):  # a writer may replace the file while it is read: read it again
+        identity = file_identity(path)
+        payload = load_archive(path, "Distill model")
+        if file_identity(path) == identity:
+            break
+    else:
+        raise DistillError(f"{path} kept changing while it was read; try again when nothing is writing it.")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_TAG:
         raise DistillError(f"{path} is not a Distill model file.")
     version = payload.get("version")
@@ -129,7 +134,33 @@ def load_model(path: Path) -> DistillModel:
             f"{path} was written by a newer Distill (model format v{version}); this version reads up to "
             f"v{FORMAT_VERSION}, so please upgrade Distill."
         )
+    return payload, identity
+
+
+def read_model_header(path: Path) -> DistillModel:
+    """Everything a model file says except the numbers of its weights, which are never read.
+
+    For listings (`model list`, the app's pickers): its weights are shapes without data
+    (PyTorch's meta device), checked against the architecture but not for NaN; `load_model`
+    reads and checks them when the model is used.
+    """
+    path = Path(path)
+    payload, identity = _read_payload(path)
+    validate_payload(payload, path, values=False)
+    model = DistillModel.from_payload(map_tensors(payload, shape_only), path)
+    model.identity = identity
+    return model
+
+
+def load_model(path: Path) -> DistillModel:
+    """Read a v1 or v2 file; refuse newer, foreign, crafted or damaged files in one sentence.
+
+    Sizes and layouts are checked before any number is read (see `distill.archives`), then
+    the weights are read into memory and checked for NaN.
+    """
+    path = Path(path)
+    payload, identity = _read_payload(path)
     validate_payload(payload, path)
-    model = DistillModel.from_payload(payload, path)
-    model.identity = (identity.st_dev, identity.st_ino, identity.st_size, identity.st_mtime_ns)
+    model = DistillModel.from_payload(map_tensors(payload, in_memory), path)
+    model.identity = identity
     return model

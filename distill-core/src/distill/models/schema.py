@@ -14,9 +14,11 @@ from typing import Any
 
 import torch
 
+from distill.archives import tensors_in
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.controls.analysis import LatentAnalysis
 from distill.data.segmenting import MODES
+from distill.documents import NotPlain, plain_problem
 from distill.errors import DistillError
 from distill.models.vae import VAE, VAEConfig
 from distill.names import is_safe_name, shown
@@ -27,6 +29,10 @@ MAX_N_MELS = 1024
 MAX_FRAMES = 8192
 MAX_LATENT = 4096
 MAX_CHANNELS = 4096
+MAX_VAE_WEIGHTS = 1 << 27  # numbers in the VAE an architecture may imply: far beyond any preset's
+MAX_VOCODER_WEIGHTS = 1 << 27  # numbers in a model's own vocoder (HiFi-GAN V1 has 14 million)
+MAX_NUMBERS = 1 << 28  # numbers in all of a file's tensors together (1 GiB of float32)
+SETTINGS = ("latent_analysis", "training_config", "metadata", "vocoder_config", "vocoder_evaluation")
 
 
 class PayloadProblem(ValueError):
@@ -113,6 +119,10 @@ def _check_vae(config_data: object, state: object, spectrogram: SpectrogramConfi
     )
     with torch.device("meta"):
         expected = VAE(config).state_dict()
+    _require(
+        sum(t.numel() for t in expected.values()) <= MAX_VAE_WEIGHTS,
+        "its VAE architecture is far larger than any Distill trains",
+    )
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
@@ -120,7 +130,6 @@ def _check_vae(config_data: object, state: object, spectrogram: SpectrogramConfi
     for key, tensor in expected.items():
         if state[key].shape != tensor.shape or not state[key].is_floating_point():
             raise PayloadProblem(f"its VAE weight {key} has shape {list(state[key].shape)}, not {list(tensor.shape)}")
-    _check_finite(state, "VAE")
     return config
 
 
@@ -253,38 +262,57 @@ def _check_diagnostics(health: object) -> None:
         )
 
 
-def _check_vocoder(payload: Mapping[str, Any]) -> None:
+def _check_vocoder(payload: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     kind, state = payload.get("vocoder_type"), payload.get("vocoder_state_dict")
     _require(kind is None or is_safe_name(kind), f"its vocoder name {shown(kind)} is not valid")
     _optional_dict(payload, "vocoder_config")
     if state is None:
-        return
+        return {}
     _require(
         kind is not None
         and isinstance(state, dict)
         and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()),
         "its own vocoder's weights are damaged",
     )
-    _check_finite(state, "vocoder")
+    count = sum(t.numel() for t in state.values())
+    _require(count <= MAX_VOCODER_WEIGHTS, f"its own vocoder declares {count:,} weights, far more than any vocoder")
+    return state
 
 
-def payload_problem(payload: Mapping[str, Any]) -> str | None:
-    """What is wrong with a loaded payload (format tag and version already checked), or None."""
+def _check_settings(payload: Mapping[str, Any]) -> None:
+    """Settings and records are plain values (tensors only in the latent analysis), of bounded size."""
+    for key in SETTINGS:
+        problem = plain_problem(payload.get(key), (torch.Tensor,) if key == "latent_analysis" else ())
+        _require(problem is None, f"its {key.replace('_', ' ')} is damaged ({problem})")
+    count = sum(t.numel() for t in tensors_in(dict(payload)))
+    _require(count <= MAX_NUMBERS, f"its tensors declare {count:,} numbers, far more than any model holds")
+
+
+def payload_problem(payload: Mapping[str, Any], values: bool = True) -> str | None:
+    """What is wrong with a loaded payload (format tag and version already checked), or None.
+
+    Sizes, shapes and settings are checked before any weight is read; `values=False` (a
+    listing) stops there, otherwise every weight is checked for NaN too.
+    """
     try:
         _check_identity(payload)
+        _check_settings(payload)
         spectrogram = _check_spectrogram(payload.get("spectrogram_config"))
         vae = _check_vae(payload.get("vae_config"), payload.get("vae_state_dict"), spectrogram)
         _check_latent_analysis(payload.get("latent_analysis"), vae.latent_dim)
         _optional_dict(payload, "training_config")
         _check_metadata(payload)
-        _check_vocoder(payload)
-    except PayloadProblem as exc:
+        vocoder = _check_vocoder(payload)
+        if values:
+            _check_finite(payload["vae_state_dict"], "VAE")
+            _check_finite(vocoder, "vocoder")
+    except (PayloadProblem, NotPlain) as exc:
         return str(exc)
     return None
 
 
-def validate_payload(payload: Mapping[str, Any], source: object) -> None:
-    """Raise one sentence naming `source` if the payload is not a usable model."""
-    problem = payload_problem(payload)
+def validate_payload(payload: Mapping[str, Any], source: object, values: bool = True) -> None:
+    """Raise one sentence naming `source` if the payload is not a usable model (see `payload_problem`)."""
+    problem = payload_problem(payload, values)
     if problem is not None:
         raise DistillError(f"{source} cannot be used: {problem} (the file is damaged or was altered).")

@@ -15,8 +15,10 @@ from distill.inference.outputs import ensure_writable, generate_files, output_pa
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
 from distill.paths import generated_dir
+from distill.ui.access import home_hidden
 from distill.ui.common import Settings, model_choices, page_progress, shows_errors
 from distill.ui.generate_tab import GenerateTab, parse_seed, slider_values
+from distill.ui.serving import for_page
 from distill.vocoders.verdict import BASELINE
 
 
@@ -40,7 +42,9 @@ def chosen_name(asked: str, record: dict) -> str:
 
 
 def skipped_text(record: dict) -> str:
-    return "".join(f" Auto skipped {s['vocoder']}: {s['reason']}" for s in record.get("vocoder_skipped") or [])
+    return "".join(
+        f" Auto skipped {s['vocoder']}: {home_hidden(s['reason'])}" for s in record.get("vocoder_skipped") or []
+    )
 
 
 def render_pair(
@@ -77,7 +81,7 @@ def render_pair(
     ]
     names = [chosen_name(asked, r) for asked, r in zip((first, second), records, strict=True)]
     players = [
-        gr.Audio(value=r["path"], label=f"{side}: {name} — rendered in {r['render_seconds']:.2f} s")
+        gr.Audio(value=for_page(r["path"]), label=f"{side}: {name} — rendered in {r['render_seconds']:.2f} s")
         for side, name, r in zip("AB", names, records, strict=True)
     ]
     notes = [
@@ -125,7 +129,7 @@ def resynthesise_pair(
         ]
     )
     players = [
-        gr.Audio(value=r["path"], label=f"{side}: {chosen_name(asked, r)}")
+        gr.Audio(value=for_page(r["path"]), label=f"{side}: {chosen_name(asked, r)}")
         for side, asked, r in zip("AB", (first, second), records, strict=True)
     ]
     return *players, gr.Dataframe(table, visible=True)

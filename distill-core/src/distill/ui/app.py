@@ -5,9 +5,10 @@ from __future__ import annotations
 import gradio as gr
 import torch
 
-from distill.paths import data_dir
 from distill.ui import ab_tab, data_tab, generate_tab, library_tab, train_tab
+from distill.ui.access import Access
 from distill.ui.common import Settings, model_choices
+from distill.ui.serving import page_folder
 
 TITLE = "Distill"
 CSS = """
@@ -65,17 +66,26 @@ def build_app() -> gr.Blocks:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, device: torch.device | None = None) -> None:
-    """Build and serve the app until Ctrl-C; files under the data dir may be played and downloaded."""
+def serve(access: Access, port: int = 7860, device: torch.device | None = None) -> None:
+    """Build and serve the app until Ctrl-C, under `access` (who may reach it, which folders it reads).
+
+    It serves only its own folder (`serving.page_folder`: uploads and the files it made for
+    the page), nothing under the data home otherwise, and no allowed paths.
+    """
     Settings.device = device or torch.device("cpu")
-    app = build_app()
-    app.queue(default_concurrency_limit=CONCURRENT_RUNS)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        allowed_paths=[str(data_dir())],
-        theme=THEME,
-        css=CSS,
-        footer_links=[],
-    )
+    Settings.access = access
+    with page_folder():
+        app = build_app()
+        app.queue(default_concurrency_limit=CONCURRENT_RUNS)
+        app.launch(
+            server_name=access.host,
+            server_port=port,
+            share=access.share,
+            auth=list(access.accounts) or None,
+            auth_message="Distill: sign in with the user name and password this server was started with.",
+            max_file_size=access.max_upload_bytes,
+            allowed_paths=[],
+            theme=THEME,
+            css=CSS,
+            footer_links=[],
+        )

@@ -14,9 +14,12 @@ import gradio as gr
 import torch
 
 from distill.errors import DistillError
+from distill.fileio import io_problem
 from distill.host.registry import describe_error
 from distill.library.catalog import list_models
+from distill.names import without_long_echoes
 from distill.progress import Progress, ProgressCallback
+from distill.ui.access import Access, home_hidden
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ class Settings:
     """App-wide choices made when the server starts (`distill --device ... ui`)."""
 
     device: torch.device = torch.device("cpu")
+    access: Access | None = None  # who may reach the app, which folders it reads; None: called directly
 
 
 def model_choices() -> list[tuple[str, str]]:
@@ -32,9 +36,13 @@ def model_choices() -> list[tuple[str, str]]:
     return [(s.name + (f"  ·  own {s.vocoder}" if s.vocoder else ""), s.id) for s in list_models()]
 
 
-def _as_page_error(exc: Exception) -> gr.Error:
-    if isinstance(exc, DistillError):
-        return gr.Error(str(exc), duration=None, title="Could not do that", print_exception=False)
+def _as_page_error(exc: Exception, typed: tuple) -> gr.Error:
+    """An engine error as the page shows it: one sentence, typed input shortened, the data home unnamed."""
+    if isinstance(exc, DistillError | OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        sentence = str(exc) if isinstance(exc, DistillError) else f"{io_problem(exc)}{where}."
+        shown = home_hidden(without_long_echoes(sentence, typed))
+        return gr.Error(shown, duration=None, title="Could not do that", print_exception=False)
     log.exception("Unexpected error in the UI")
     return gr.Error(
         f"Something went wrong ({describe_error(exc)}); the terminal running `distill ui` has the details.",
@@ -54,7 +62,7 @@ def shows_errors(handler: Callable) -> Callable:
             except gr.Error:
                 raise
             except Exception as exc:
-                raise _as_page_error(exc) from None
+                raise _as_page_error(exc, args) from None
 
         return streaming
 
@@ -65,7 +73,7 @@ def shows_errors(handler: Callable) -> Callable:
         except gr.Error:
             raise
         except Exception as exc:
-            raise _as_page_error(exc) from None
+            raise _as_page_error(exc, args) from None
 
     return plain
 

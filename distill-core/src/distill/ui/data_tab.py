@@ -12,7 +12,8 @@ from distill.audio.spectrogram import SpectrogramConfig
 from distill.data.collections import import_files
 from distill.data.validation import load_collection
 from distill.paths import collections_dir
-from distill.ui.common import duration_text, shows_errors
+from distill.ui.access import home_hidden, readable_folder
+from distill.ui.common import Settings, duration_text, shows_errors
 from distill.ui.pictures import spectrogram_picture
 
 THUMBNAILS = 6
@@ -29,7 +30,7 @@ def check_folder(folder: str) -> tuple[str, pd.DataFrame, list, gr.Button]:
     if not folder.strip():
         raise gr.Error("Type the path of a folder of recordings first, or upload files below.", duration=None)
     config = SpectrogramConfig()
-    collection = load_collection(Path(folder.strip()).expanduser(), config.sample_rate)
+    collection = load_collection(readable_folder(Settings.access, folder), config.sample_rate)
     summary = collection.summary()
     rates = ", ".join(f"{int(rate) / 1000:g} kHz × {count}" for rate, count in summary["source_rates"].items())
     lengths = [w.numel() / config.sample_rate for w in collection.waveforms]
@@ -40,9 +41,11 @@ def check_folder(folder: str) -> tuple[str, pd.DataFrame, list, gr.Button]:
         f"**Sample rates:** {rates} (Distill works at {config.sample_rate / 1000:g} kHz and converts the rest)  \n"
         f"**Skipped:** {len(collection.skipped) or 'none'}"
         + (" — see the list below for why." if collection.skipped else "")
+        + (f"  \n**Used in part:** {len(collection.partial)} damaged (see below)." if collection.partial else "")
     )
     skipped = pd.DataFrame(
-        [(str(s.path.relative_to(collection.root)), s.reason) for s in collection.skipped],
+        [(str(s.path.relative_to(collection.root)), s.reason) for s in collection.skipped]
+        + [(str(s.path.relative_to(collection.root)), f"used in part: {s.reason}") for s in collection.partial],
         columns=["skipped file", "why"],
     )
     pictures = [
@@ -58,7 +61,7 @@ def upload(files: list[str] | None, name: str) -> str:
         raise gr.Error("Choose some audio files to upload first.", duration=None)
     if not name.strip():
         raise gr.Error("Give the new collection a name.", duration=None)
-    return str(import_files([Path(f) for f in files], name.strip()))
+    return home_hidden(str(import_files([Path(f) for f in files], name.strip())))
 
 
 def build() -> DataTab:
@@ -74,7 +77,7 @@ def build() -> DataTab:
         with gr.Column(scale=1):
             name = gr.Textbox(label="New collection name", placeholder="my-kicks")
             make = gr.Button("Upload and check")
-            gr.Markdown(f"Uploaded collections are kept in `{collections_dir()}`.")
+            gr.Markdown(f"Uploaded collections are kept in `{home_hidden(str(collections_dir()))}`.")
     summary = gr.Markdown()
     use = gr.Button("Train a model on this folder →", interactive=False)
     pictures = gr.Gallery(

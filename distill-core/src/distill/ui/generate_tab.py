@@ -20,7 +20,9 @@ from distill.library.catalog import resolve_model
 from distill.library.presets import list_presets, load_preset, save_preset
 from distill.models.format import DistillModel
 from distill.paths import generated_dir
+from distill.ui.access import home_hidden
 from distill.ui.common import Settings, model_choices, page_progress, shows_errors
+from distill.ui.serving import for_page
 
 PLAYERS = 4
 AUTO_LABEL = "Auto (best available)"
@@ -145,7 +147,7 @@ def vocoder_report(records: list[dict[str, Any]], requested: str) -> str:
     how = "chosen by Auto" if requested == AUTO else "as requested"
     lines = [f"### Vocoder used: {used} ({how})"]
     for skipped in records[0].get("vocoder_skipped") or []:
-        lines.append(f"- ⚠️ skipped **{skipped['vocoder']}**: {skipped['reason']}")
+        lines.append(f"- ⚠️ skipped **{skipped['vocoder']}**: {home_hidden(skipped['reason'])}")
     return "\n".join(lines)
 
 
@@ -218,13 +220,15 @@ def render_files(
         page_progress(progress),
     )
     players = [
-        gr.Audio(value=r["path"], label=f"seed {r['seed']} · {r['vocoder']}", visible=True) for r in records[:PLAYERS]
+        gr.Audio(value=for_page(r["path"]), label=f"seed {r['seed']} · {r['vocoder']}", visible=True)
+        for r in records[:PLAYERS]
     ]
     players += [gr.Audio(value=None, visible=False) for _ in range(PLAYERS - len(players))]
     more = f" (the first {PLAYERS} are playable here; download all below)" if len(records) > PLAYERS else ""
     folder = Path(records[0]["path"]).parent
-    saved = f"Saved {len(records)} file{'s' if len(records) != 1 else ''} to `{folder}`{more}; each is in the history."
-    downloads = gr.File(value=[r["path"] for r in records], visible=True)
+    saved = f"Saved {len(records)} file{'s' if len(records) != 1 else ''} to `{home_hidden(str(folder))}`{more}; "
+    saved += "each is in the history."
+    downloads = gr.File(value=[for_page(r["path"]) for r in records], visible=True)
     return (
         vocoder_report(records, vocoder),
         saved,

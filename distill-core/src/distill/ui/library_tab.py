@@ -10,7 +10,9 @@ import pandas as pd
 
 from distill.library import history
 from distill.library.catalog import delete_model, describe_library, describe_model, rename_model, resolve_model
+from distill.ui.access import home_hidden
 from distill.ui.common import model_choices, shows_errors
+from distill.ui.serving import for_page
 from distill.vocoders.verdict import BASELINE, baseline_distances, display_name
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -127,7 +129,7 @@ def show_model(model_id: str | None) -> tuple[dict, str]:
     if not model_id:
         return {}, ""
     info = describe_model(resolve_model(model_id))
-    return info, info["name"]
+    return {**info, "path": home_hidden(info["path"])}, info["name"]
 
 
 def rename(model_id: str | None, new_name: str):
@@ -165,7 +167,7 @@ def compare_entries(first: str | None, second: str | None):
     exists = result["files_exist"]
     players = [
         gr.Audio(
-            value=entry["path"] if present else None,
+            value=for_page(entry["path"]) if present else None,
             label=f"{side}: {entry.get('model')} · seed {entry.get('seed')} · {entry.get('vocoder')}",
         )
         for side, entry, present in zip("AB", (a, b), exists, strict=True)

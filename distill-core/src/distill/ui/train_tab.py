@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import gradio as gr
 
@@ -20,8 +19,10 @@ from distill.progress import Progress, TrainingCancelled
 from distill.training.presets import PRESETS
 from distill.training.runner import train_model
 from distill.ui import jobs
+from distill.ui.access import readable_folder
 from distill.ui.charts import latest_figures, make_panels, panel_updates
 from distill.ui.common import Settings, duration_text, model_choices, shows_errors
+from distill.ui.serving import for_page
 
 VOCODER = "hifigan"
 PRESET_HELP = {
@@ -91,7 +92,7 @@ def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, re
 
     def work(progress, should_stop):
         return train_model(
-            Path(folder.strip()).expanduser(),
+            readable_folder(Settings.access, folder),
             name,
             epochs=int(epochs) if epochs.strip() else None,
             preset=preset,
@@ -145,10 +146,10 @@ def train_vocoder(
     job = jobs.start(f"vocoder:{model.id}", work, f"The vocoder of '{model.name}' is already training; stop it first.")
     waiting = f"Loading the {len(dataset)} recordings of '{model.name}'…"
     for events in job.follow(1.0):
-        original, latest = latest_previews(model)
+        original, latest = map(for_page, latest_previews(model))
         status = progress_html(events, job.started, "step", waiting)
         yield status, latest_figures(events), original, latest, *panel_updates(events, "step")
-    original, latest = latest_previews(model)
+    original, latest = map(for_page, latest_previews(model))
     figures = latest_figures(job.events)
     if job.error is not None and not isinstance(job.error, TrainingCancelled):
         raise job.error

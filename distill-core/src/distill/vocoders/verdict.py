@@ -44,11 +44,39 @@ def has_own_vocoder(model: object) -> bool:
     return getattr(model, "vocoder_type", None) is not None and getattr(model, "vocoder_state_dict", None) is not None
 
 
+FIGURES = (METRIC, "snr_db", "level_difference_db", "real_time_factor")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_well_formed(verdict: object) -> bool:
+    """Whether `verdict` has the keys above with the kinds of values they hold (a hand-edited one may not)."""
+    if not isinstance(verdict, dict):
+        return False
+    results, skipped, recordings = verdict.get("results"), verdict.get("skipped", {}), verdict.get("recordings")
+    return (
+        isinstance(verdict.get("vocoder"), str)
+        and isinstance(verdict.get("baseline"), str)
+        and (verdict.get("beats_baseline") is None or isinstance(verdict["beats_baseline"], bool))
+        and isinstance(verdict.get("summary", ""), str)
+        and isinstance(recordings, list)
+        and all(isinstance(r, str) for r in recordings)
+        and isinstance(verdict.get("held_out"), bool)
+        and _is_number(verdict.get("audio_seconds"))
+        and isinstance(results, dict)
+        and all(isinstance(row, dict) and all(_is_number(row.get(k)) for k in FIGURES) for row in results.values())
+        and isinstance(skipped, dict)
+        and all(isinstance(reason, str) for reason in skipped.values())
+    )
+
+
 def read_verdict(model: object) -> dict[str, Any] | None:
     """The verdict on the vocoder `model` carries now, or None: it has none, was never judged,
-    or the stored verdict is on another vocoder."""
+    the stored verdict is on another vocoder, or it is damaged (see `verdict_summary`)."""
     verdict = getattr(model, "vocoder_evaluation", None)
-    if not has_own_vocoder(model) or not isinstance(verdict, dict) or verdict.get("vocoder") != model.vocoder_type:
+    if not has_own_vocoder(model) or not is_well_formed(verdict) or verdict["vocoder"] != model.vocoder_type:
         return None
     return verdict
 
@@ -106,6 +134,12 @@ def verdict_summary(model: object) -> str | None:
     verdict = read_verdict(model)
     if verdict is not None and verdict.get("summary"):
         return verdict["summary"]
+    stored = getattr(model, "vocoder_evaluation", None)
+    if stored is not None and not is_well_formed(stored):
+        return (
+            f"Its own {display_name(model.vocoder_type)}'s stored verdict is damaged, so auto ranks it below "
+            f"{display_name(BASELINE)} until it is judged again (`distill vocoders evaluate --model {model.name}`)."
+        )
     return (
         f"Its own {display_name(model.vocoder_type)} has no held-out verdict yet, so auto ranks it below "
         f"{display_name(BASELINE)} until it is judged (`distill vocoders evaluate --model {model.name}`)."
