@@ -50,8 +50,8 @@ from distill.data.synthetic import write_demo_collection
 from distill.host.selector import select_vocoder
 from distill.inference.assessment import assess
 from distill.inference.outputs import generate_files
-from distill.inference.pipeline import reconstruct_mel
 from distill.models.diagnostics import resemblance_sentence
+from distill.models.reconstruction import reconstruct_mel
 from distill.training.runner import train_model
 from distill.vocoders import SpectrogramConfig, waveform_to_mel
 

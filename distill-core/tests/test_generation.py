@@ -8,10 +8,10 @@ import torch
 
 from distill.controls.analysis import LatentAnalysis
 from distill.controls.latents import anchor_tour
+from distill.data.joining import chunk_count
 from distill.data.segmenting import ONE_SHOT, TEXTURE, generation_mode
 from distill.errors import DistillError
 from distill.host.selector import select_vocoder
-from distill.inference.chunking import chunk_count
 from distill.inference.pipeline import generate, sounding_frames
 from distill.models.format import load_model
 

@@ -17,20 +17,20 @@ from distill.audio.resampling import resampled
 from distill.audio.spectrogram import SpectrogramConfig, mel_to_power, waveform_to_mel
 from distill.controls.analysis import LatentAnalysis
 from distill.controls.latents import one_shot_latents, texture_latents
+from distill.data.joining import chunk_count, overlap_add
 from distill.data.segmenting import MODES, ONE_SHOT, generation_mode, texture_hop
 from distill.data.validation import sample_problem
 from distill.errors import DistillError
 from distill.host.checked import until_rendered
 from distill.inference.blending import compatible
-from distill.inference.chunking import chunk_count, overlap_add
 from distill.models.format import DistillModel
+from distill.models.reconstruction import DECODE_BATCH
 from distill.models.vae import build_vae
 from distill.vocoders.types import Vocoder, fit_length, fit_pieces
 
 MAX_SECONDS = 3600.0
 TRIM_BELOW_DB = -60.0  # a one-shot ends after its last frame within this of its loudest
 FADE_SECONDS = 0.01  # ... with a fade this long, so the cut never clicks
-DECODE_BATCH = 16  # latents decoded at once
 
 
 def _analysis(model: DistillModel) -> LatentAnalysis:
@@ -69,31 +69,6 @@ def decode_texture(
     latents = texture_latents(_analysis(model), sliders, count, seed).to(device)
     segments = (segment for i in range(0, count, DECODE_BATCH) for segment in vae.decode(latents[i : i + DECODE_BATCH]))
     return overlap_add(segments, hop, total_frames)
-
-
-@torch.inference_mode()
-def reconstruct_mel(
-    model: DistillModel, mel: torch.Tensor, device: torch.device | str = "cpu", mode: str | None = None
-) -> torch.Tensor:
-    """A recording's log1p mel `[n_mels, frames]` as the model renders it: encoded, decoded.
-
-    Posterior means, cut and joined as generation cuts and joins (one-shot: the first
-    segment; texture: segments `texture_hop` apart, crossfaded), so what separates the
-    result from `mel` is what the decoder loses on the way to every generated sound.
-    """
-    vae = build_vae(model, device)
-    length, frames = vae.config.segment_frames, mel.shape[-1]
-    if (mode or generation_mode(model)) == ONE_SHOT:
-        decoded = vae.decode(vae.encode(fit_length(mel, length)[None].to(device))[0])[0]
-        return decoded[:, : min(frames, length)]
-    hop = texture_hop(length)
-    count = chunk_count(frames, length, hop)
-    padded = fit_length(mel, (count - 1) * hop + length).to(device)
-    segments = torch.stack([padded[:, k * hop : k * hop + length] for k in range(count)])
-    decoded = torch.cat(
-        [vae.decode(vae.encode(segments[i : i + DECODE_BATCH])[0]) for i in range(0, count, DECODE_BATCH)]
-    )
-    return overlap_add(decoded, hop, frames)
 
 
 @torch.inference_mode()
