@@ -68,8 +68,8 @@ def write_output(
     known only then (the vocoder used after any fallback, the render time). Returns the
     record with path, format and quality filled in, and the file's waveform overview.
     The quality report describes exactly what is written (after resampling and the peak
-    ceiling), and also records the level the render had before normalisation and the gain
-    applied; a render below an audible floor is reported as near-silent and written at
+    ceiling), and also records the level the render had before normalisation, the gain
+    applied and the DC offset removed; a render below an audible floor is reported as near-silent and written at
     its own level (see `export_audio`).
     """
     done: dict[str, Any] = {}
@@ -100,6 +100,7 @@ def write_output(
             if written.peak_before_dbfs is not None
             else None,
             "gain_db": round(written.gain_db, 2),
+            "dc_offset_removed": round(written.dc_removed, 5),
             "near_silent": written.near_silent,
         },
     }
