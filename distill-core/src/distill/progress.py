@@ -2,7 +2,8 @@
 
 Training, rendering, downloads and plugins all speak these, so they live at the bottom:
 whoever runs a long step hands it a `ProgressCallback` and a `ShouldStop`, and a step that
-stops early says so with `TrainingCancelled`.
+stops early says so with `TrainingCancelled` (training, which keeps a checkpoint) or
+`Cancelled` (any other step, e.g. a download, which keeps nothing partial).
 """
 
 from __future__ import annotations
@@ -43,3 +44,12 @@ class TrainingCancelled(DistillError):
     def __init__(self, message: str, state: object | None = None) -> None:
         super().__init__(message)
         self.state = state
+
+
+class Cancelled(KeyboardInterrupt):
+    """A long step (a download, a render) stopped because the user asked: a stop button, as Ctrl-C would.
+
+    A `KeyboardInterrupt`, so it passes every layer that contains plugin failures (the user
+    asked to stop; nothing failed) and is never mistaken for a reason to fall back to another
+    vocoder. A progress callback may raise it to stop the step that reports to it.
+    """

@@ -30,10 +30,12 @@ from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
-from distill.progress import ProgressCallback
+from distill.progress import Progress, ProgressCallback
 from distill.vocoders.types import Vocoder
 
 log = logging.getLogger(__name__)
+
+RENDER_TASK = "render"
 
 
 def output_path(folder: Path, stem: str, extension: str) -> Path:
@@ -192,6 +194,8 @@ def generate_files(
     for k in range(count):
         file_seed = first_seed + k
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
+        if progress is not None:  # after any download and preparation the vocoder reported itself
+            progress(Progress(RENDER_TASK, k, count, f"Rendering sound {k + 1} of {count} with {vocoder.name}"))
 
         def attempt(seed: int = file_seed, path: Path = path) -> tuple[dict[str, Any], list[float]]:
             mono = generate_stream(
@@ -217,6 +221,8 @@ def generate_files(
             discard_output(path)
             raise
         records.append(document)
+        if progress is not None:
+            progress(Progress(RENDER_TASK, k + 1, count, f"Rendered {k + 1} of {count}"))
         if announce is not None:
             announce(f"[{k + 1}/{count}] {path} (seed {file_seed}, vocoder {vocoder.name})")
     return records
