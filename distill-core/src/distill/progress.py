@@ -28,6 +28,16 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
+
+def size_text(count: float) -> str:
+    """`489_000_000` -> `489 MB`: a byte count as people read it, for transfers and what is on disk."""
+    for unit in ("bytes", "kB", "MB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
+
 # Asked between training steps: True means stop (Ctrl-C, `kill`, a stop file or the stop
 # button; `distill.stopping.StopRequests` is the host's); the run then ends keeping its checkpoint.
 ShouldStop = Callable[[], bool]

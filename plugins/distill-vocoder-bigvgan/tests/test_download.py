@@ -12,7 +12,7 @@ from distill.errors import DistillError
 from distill.host.assets import fetch_assets
 from distill.host.registry import get_registry
 from distill.host.selector import select_vocoder, vocoder_options
-from distill.progress import Cancelled
+from distill.progress import Cancelled, size_text
 from distill_vocoder_bigvgan import download
 from distill_vocoder_bigvgan.download import FILES, describe, ensure_weights, is_cached, weights_dir
 from distill_vocoder_bigvgan.weights_cache import read_cached_state
@@ -131,10 +131,13 @@ def test_the_transfer_says_once_what_it_is_its_size_and_that_it_happens_once_the
     size = len(fake_hub.files["bigvgan_generator.pt"])
     transfer = [e for e in events if e.unit == "bytes"]
     assert {e.message for e in transfer} == {
-        f"Downloading the BigVGAN-v2 universal vocoder ({download.size_text(size)}), a one-time download"
+        f"Downloading the BigVGAN-v2 universal vocoder ({size_text(size)}), a one-time download"
     }
     preparing = [e for e in events if e.task == "prepare bigvgan"]
-    assert [e.message for e in preparing] == ["Preparing the vocoder for this machine…"] * 2
+    assert [e.message for e in preparing] == [
+        "Preparing the vocoder for this machine…",
+        "Prepared the vocoder for this machine",
+    ]
     assert events.index(preparing[0]) > events.index(transfer[-1])  # one display, stage after stage
     events.clear()
     select_vocoder("bigvgan", None, torch.device("cpu"), progress=events.append)
@@ -170,14 +173,14 @@ def test_the_state_a_front_end_shows_before_and_after_the_download(fake_hub, mon
     ready = fetch_assets("bigvgan")  # downloads and prepares: the first render waits for neither
     size = len(fake_hub.files["bigvgan_generator.pt"])
     assert ready.ready and ready.download_bytes == size and ready.bytes_on_disk > 2 * size
-    assert ready.contents.startswith(f"the {download.size_text(size)} download and a ")
+    assert ready.contents.startswith(f"the {size_text(size)} download and a ")
     assert read_cached_state(weights_dir(), FILES) is not None
 
 
 def test_the_command_line_downloads_ahead_with_the_sentence_before_its_bar(fake_hub, capsys, monkeypatch):
     code = main(["vocoders", "download", "bigvgan"])
     err = " ".join(capsys.readouterr().err.split())  # Rich wraps long lines at the terminal's width
-    size = download.size_text(len(fake_hub.files["bigvgan_generator.pt"]))
+    size = size_text(len(fake_hub.files["bigvgan_generator.pt"]))
     assert code == 0, err
     assert f"Downloading the BigVGAN-v2 universal vocoder ({size}), a one-time download." in err
     assert f"The BigVGAN-v2 universal vocoder is ready in {weights_dir()}." in err

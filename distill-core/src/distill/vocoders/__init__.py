@@ -23,7 +23,7 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
-from distill.progress import Cancelled, Progress, ProgressCallback, ShouldStop, TrainingCancelled
+from distill.progress import Cancelled, Progress, ProgressCallback, ShouldStop, TrainingCancelled, size_text
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.streaming import Chunk, context_chunks, stream_with_context, vocode_with_context
 from distill.vocoders.types import (
@@ -72,6 +72,7 @@ __all__ = [
     "pad_short_mel",
     "resample",
     "resampled",
+    "size_text",
     "stream_with_context",
     "vocode_with_context",
     "vocoders_dir",

@@ -30,6 +30,7 @@ from distill.vocoders import (
     ShouldStop,
     VocoderAssets,
     VocoderUnavailable,
+    size_text,
     vocoders_dir,
 )
 from distill_vocoder_bigvgan.generator import CONFIG_FILE, WEIGHTS_FILE
@@ -64,15 +65,6 @@ def offline() -> bool:
 
 def manual_hint() -> str:
     return f"place {CONFIG_FILE} and {WEIGHTS_FILE} from https://huggingface.co/{REPO_ID} in {weights_dir()} by hand"
-
-
-def size_text(count: float) -> str:
-    """`489000000` -> `489 MB`: a size as people read it."""
-    for unit in ("bytes", "kB", "MB"):
-        if count < 1000:
-            return f"{count:.0f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
 
 
 def announcement(size: float | None) -> str:

@@ -25,6 +25,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "bigvgan_generator.pt"
 PREPARE_TASK = "prepare bigvgan"
 PREPARE_MESSAGE = "Preparing the vocoder for this machine…"
+PREPARED_MESSAGE = "Prepared the vocoder for this machine"
 
 
 @dataclass
@@ -212,5 +213,5 @@ def load_generator(
     if not cached:  # the laid-out weights, so that later loads map them and copy nothing
         write_cached_state(directory, sources, generator.state_dict())
         if progress is not None:
-            progress(Progress(PREPARE_TASK, 1, 1, PREPARE_MESSAGE))
+            progress(Progress(PREPARE_TASK, 1, 1, PREPARED_MESSAGE))
     return generator.to(device).eval()
