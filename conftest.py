@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]  # runs the vocoder conformance suite on deliberately sloppy plugins
+# pytester runs the conformance suite on deliberately sloppy plugins; ui_harness starts the app for browser tests.
+pytest_plugins = ["pytester", "tests.ui_harness"]
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from distill.data.synthetic import write_demo_collection
+
+PROGRESS_BAR = re.compile(r"\d+/\d+ +(-:--:--|\d+:\d\d:\d\d)")
 
 
 @dataclass
@@ -24,11 +27,12 @@ class CliResult:
         return json.loads(self.stdout)
 
     def error_lines(self) -> list[str]:
-        """stderr without warnings (e.g. the tiny test models' health warning) and progress bars."""
+        """stderr without warnings (e.g. the tiny test models' health warning) and progress bars
+        (drawn with `━`, or at 0 % a count and a time left, `0/1 -:--:--`)."""
         return [
             line
             for line in self.stderr.splitlines()
-            if line.strip() and not line.startswith("Warning:") and "━" not in line
+            if line.strip() and not line.startswith("Warning:") and "━" not in line and not PROGRESS_BAR.search(line)
         ]
 
 

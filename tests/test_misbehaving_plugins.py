@@ -73,8 +73,8 @@ def tone_file(tmp_path):
 def _one_sentence(result, fragment: str) -> None:
     assert result.code == 1, result.stderr
     assert "Traceback" not in result.stderr
-    # Warnings about other things (a tiny test model's health) may precede it; the failure is one line.
-    failure = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Warning:")]
+    # Warnings about other things (a tiny test model's health) and bars may precede it; the failure is one line.
+    failure = result.error_lines()
     assert len(failure) == 1 and fragment in failure[0], result.stderr
 
 

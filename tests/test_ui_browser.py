@@ -7,153 +7,31 @@ Each test saves a screenshot of the tab it used under test-output/ui-screenshots
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from distill.data.synthetic import write_demo_collection
-from distill.models.vae import VAEConfig
+from tests.ui_harness import SLOW, App, choose, make_home, new_page, open_tab, player_seconds, running_app, settled
 
 pytestmark = pytest.mark.browser  # one app server for the module: `nox -s tests` runs each file on one worker
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TINY_VAE = VAEConfig(latent_dim=8, channels=(8, 16), segment_frames=32)
-SLOW = 120_000  # ms: generous, because two test workers and the server share two cores
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    with running_app(make_home(tmp_path_factory.mktemp("ui-home"))) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with a collection (one file in it broken) and a tiny model trained on it."""
-    from distill.training.runner import train_model
-
-    home = tmp_path_factory.mktemp("ui-home")
-    recordings = home / "recordings"
-    write_demo_collection(recordings, count=6)
-    (recordings / "broken.wav").write_bytes(b"RIFF but not really a wave file")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DISTILL_HOME", str(home))
-        train_model(recordings, "tiny", epochs=2, vae_config=TINY_VAE)
-    return home
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(app_home: Path) -> Iterator[str]:
-    """`distill ui` on a free loopback port, as a user would start it."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DISTILL_HOME": str(app_home),
-        "HF_HOME": str(app_home / "hf"),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_TEMP_DIR": str(app_home / "gradio-cache"),
-    }
-    log = (app_home / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "distill.cli.main", "ui", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 240
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"distill ui did not start:\n{(app_home / 'server.log').read_text()}")
-            time.sleep(0.5)
-    yield url
-    server.terminate()  # `distill ui` stops on SIGTERM as on Ctrl-C
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory):
-    """Debian's chromium, headless, with a fresh profile (noxfile.py installs it in CI)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; `nox -s tests` installs it with apt-get.")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(SLOW)
-        yield context
-        context.close()
+def app_home(app: App) -> Path:
+    return app.home
 
 
 @pytest.fixture
-def page(browser, app_url):
-    page = browser.new_page()
-    page.goto(app_url, wait_until="domcontentloaded")
-    page.get_by_role("tab", name="Generate").wait_for()
+def page(browser, app):
+    page = new_page(browser, app.url)
     yield page
     page.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(request: pytest.FixtureRequest) -> Path:
-    folder = request.config.rootpath / "test-output" / "ui-screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
-
-
-def choose(page, dropdown, option: str) -> None:
-    """Pick `option` (a prefix of its label) from a Gradio dropdown."""
-    dropdown.click()
-    page.get_by_role("option", name=option).first.click()
-
-
-def playable_seconds(page, player) -> float:
-    """The browser's own reading of the file behind a player: fetched whole, decoded, its length."""
-    href = player.locator("a[download]").first.get_attribute("href")
-    return page.evaluate(
-        """async (href) => {
-            const response = await fetch(href);
-            if (!response.ok) return -1;
-            const bytes = await response.arrayBuffer();
-            const context = new OfflineAudioContext(1, 1, 48000);
-            const audio = await context.decodeAudioData(bytes);
-            return audio.duration;
-        }""",
-        href,
-    )
 
 
 def test_data_tab_summarises_a_folder_with_skips_and_spectrograms(page, app_home, screenshots):
@@ -194,15 +72,14 @@ def test_generate_with_auto_plays_and_says_which_vocoder_and_why(page, app_home,
     weights = "$DISTILL_HOME/vocoders/bigvgan_v2_44khz_128band_512x"  # the page never names the data home itself
     assert "skipped bigvgan" in used.inner_text() and weights in used.inner_text()
     player = page.locator("[data-testid='block-label']", has_text="seed 7 · griffinlim").locator("xpath=..")
-    assert 0.05 < playable_seconds(page, player) <= 1.01  # a one-shot model: it ends where its sound decays
+    assert 0.05 < player_seconds(page, player) <= 1.01  # a one-shot model: it ends where its sound decays
     page.get_by_text("peak dbfs").first.wait_for()
     page.screenshot(path=screenshots / "generate.png", full_page=True)
 
 
-def test_two_browser_tabs_generating_at_once_both_finish(browser, app_url):
-    pages = [browser.new_page() for _ in range(2)]
+def test_two_browser_tabs_generating_at_once_both_finish(browser, app):
+    pages = [new_page(browser, app.url) for _ in range(2)]
     for seed, page in enumerate(pages, start=11):
-        page.goto(app_url, wait_until="domcontentloaded")
         open_tab(page, "Generate")
         page.get_by_text("Own vocoder: none").wait_for(timeout=3 * SLOW)  # the first model load is slow on 2 busy cores
         page.get_by_label("Seconds per sound", exact=True).fill("0.5")
@@ -235,18 +112,27 @@ def test_vocoder_training_charts_losses_and_stop_keeps_a_checkpoint(page, app_ho
     section.get_by_role("button", name="Start vocoder training").click()
     status = section.locator("#vocoder-status")
     figures = section.locator("#vocoder-figures")
-    page.wait_for_function("() => /step [3-9]/.test(document.querySelector('#vocoder-status').innerText)")
+    page.wait_for_function(
+        "() => /step ([3-9]|[1-9][0-9]+) of/.test(document.querySelector('#vocoder-status').innerText)"
+    )
     first = figures.inner_text()
     page.wait_for_function(
         "(before) => document.querySelector('#vocoder-figures').innerText !== before", arg=first, timeout=SLOW
     )
     # The default recipe starts generator-only (spectral losses); the discriminators join after its warm-up.
     assert "generator" in figures.inner_text() and "mel" in figures.inner_text()
-    section.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for()  # generator, mel, stft panels
+    section.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for()  # generator, discriminator, distance
+    titles = page.evaluate(
+        "() => [...document.querySelectorAll('#train-vocoder .vega-embed text')].map(t => t.textContent).join(' | ')"
+    )
+    assert "Generator loss" in titles and "Discriminator loss" in titles and "Distance to the original" in titles
     section.locator("[data-testid='block-label']", has_text="Latest reconstruction").wait_for()
     page.screenshot(path=screenshots / "train.png", full_page=True)
     section.get_by_role("button", name="Stop (keeps a checkpoint)").click()
     status.get_by_text("Stopped.").wait_for(timeout=3 * SLOW)  # the vocoder so far is judged on held-out files first
+    # The stopped vocoder lost to Griffin-Lim: said as plainly as the stop, in the page's words.
+    status.get_by_text("Auto does not use it:").wait_for()
+    assert "loses to Griffin-Lim" in status.inner_text() and "--vocoder" not in status.inner_text()
     model_id = next((app_home / "vocoder-runs").iterdir()).name
     assert (app_home / "vocoder-runs" / model_id / "checkpoint.pt").is_file()
 
@@ -255,6 +141,8 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
     open_tab(page, "Generate")
     # "tiny" has a vocoder of its own now (the test before stopped its training), judged worse than Griffin-Lim.
     page.get_by_text("Own vocoder: hifigan").wait_for(timeout=3 * SLOW)
+    own = page.locator("#model-about .notice-warning", has_text="Its own HiFi-GAN loses to Griffin-Lim")
+    assert "choosing hifigan as the vocoder still uses it" in own.inner_text()  # the lost verdict, in the model line
     page.get_by_label("Seconds per sound", exact=True).fill("1")
     page.get_by_label("Seed (blank: a new one each time)", exact=True).fill("3")
     open_tab(page, "A/B")
@@ -263,7 +151,7 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
     summary.get_by_text("B: griffinlim, rendered in").wait_for()
     assert "seed 3" in summary.inner_text() and "A: griffinlim (Auto), rendered in" in summary.inner_text()
     for side in ("a", "b"):
-        assert 0.05 < playable_seconds(page, page.locator(f"#ab-player-{side}")) <= 1.01  # one-shots end early
+        assert 0.05 < player_seconds(page, page.locator(f"#ab-player-{side}")) <= 1.01  # one-shots end early
 
     recording = sorted((app_home / "recordings").glob("bell-*.wav"))[0]
     page.locator("#ab-recording input[type=file]").set_input_files(str(recording))
@@ -271,14 +159,16 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
     figures = page.locator("#ab-figures")
     figures.get_by_text("STFT distance (lower is closer)").wait_for()
     assert figures.get_by_text("griffinlim (Auto)").count() >= 1
+    measures = page.locator("#ab-measures").inner_text()  # each measure in words, and why A and B sound alike
+    assert "What the figures mean." in measures and "lower is closer, 0 is the same sound" in measures
+    assert "A (Auto) picked griffinlim, the same vocoder as B: the two are the same sound." in measures
     page.screenshot(path=screenshots / "ab.png", full_page=True)
 
 
 def test_library_lists_models_and_opens_one_in_generate(page, screenshots):
     open_tab(page, "Library")
     page.locator("#library-models span", has_text="tiny").first.wait_for()
-    # The tab refreshes its lists when opened: the screenshot waits for them, not for spinners.
-    page.wait_for_function("() => !document.body.innerText.includes('processing |')")
+    settled(page)  # the tab refreshes its lists when opened: the screenshot waits for them, not for spinners
     # "tiny"'s vocoder, stopped in the vocoder test, lost its held-out verdict: the table says by how much.
     page.locator("#library-models span", has_text="worse (").first.wait_for()
     page.screenshot(path=screenshots / "library.png", full_page=True)

@@ -101,3 +101,19 @@ def test_a_near_silent_render_is_flagged_and_not_lifted_to_the_ceiling(tmp_path,
     written, _ = sf.read(str(tmp_path / "hush.wav"), dtype="float32")
     assert 20 * math.log10(abs(written).max()) == pytest.approx(-86.0, abs=0.5)
     assert "hush.wav is near-silent" in caplog.text
+
+
+def test_a_render_leaning_to_one_side_has_its_dc_offset_reported_and_removed(tmp_path):
+    leaning = 0.6 * _tone() - 0.05  # the HiFi-GAN render of issue 26: a mean of -0.05, peaks -0.65 / +0.55
+    document, _ = write_output(leaning, 48000, tmp_path / "lean.wav", ExportSettings("wav", 32), dict(TAGS))
+    quality = document["quality"]
+    assert quality["dc_offset_removed"] == pytest.approx(-0.05, abs=1e-3)
+    written, _ = sf.read(str(tmp_path / "lean.wav"), dtype="float32")
+    settled = written[4800:]  # past the blocker's first 0.1 s
+    assert abs(settled.mean()) < 1e-3 and abs(quality["dc_offset"]) < 0.01  # the onset's step settles in 0.1 s
+    assert settled.max() == pytest.approx(-settled.min(), rel=0.02)  # symmetric again: headroom back
+
+
+def test_a_centred_render_is_written_untouched_by_the_dc_blocker(tmp_path):
+    document, _ = write_output(0.5 * _tone(), 48000, tmp_path / "tone.wav", ExportSettings("wav", 32), dict(TAGS))
+    assert document["quality"]["dc_offset_removed"] == 0.0

@@ -1,25 +1,45 @@
-"""The UI's progress adapter: engine progress as Gradio's bar, downloads with size and speed."""
+"""How a job looks in the page: a transfer's sentence with bytes, speed and time left; stages ticked as they end."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 pytest.importorskip("gradio")
 
 from distill.progress import Progress
-from distill.ui.common import duration_text, page_progress
+from distill.ui import jobs
+from distill.ui.common import duration_text
+from distill.ui.progress_view import stages, transfer_line
+
+SENTENCE = "Downloading the BigVGAN-v2 universal vocoder (489 MB), a one-time download"
 
 
-def test_downloads_show_size_and_speed_and_training_its_step():
-    shown = []
-    report = page_progress(lambda fraction, desc=None: shown.append((fraction, desc)))
-    report(Progress("download bigvgan_generator.pt", 0.0, 2_000_000, unit="bytes"))
-    report(Progress("download bigvgan_generator.pt", 1_000_000.0, 2_000_000, unit="bytes"))
-    report(Progress("train-vocoder", 3, 10, "step 3/10"))
-    assert shown[1][0] == 0.5
-    assert shown[1][1].startswith("download bigvgan_generator.pt: 1.0 MB of 2.0 MB at ")
-    assert shown[1][1].endswith("/s")
-    assert shown[2] == (0.3, "train-vocoder step 3/10")
+def test_a_transfer_says_what_it_is_then_bytes_speed_and_time_left():
+    first = Progress("download bigvgan_generator.pt", 0.0, 489e6, SENTENCE, unit="bytes")
+    now = Progress("download bigvgan_generator.pt", 212e6, 489e6, SENTENCE, unit="bytes")
+    assert transfer_line(first, now, 0.0, 10.6) == f"{SENTENCE}: 212 / 489 MB, 20.0 MB/s, about 14 s left"
+
+
+def test_stages_tick_what_is_done_and_show_the_current_one_with_its_bar():
+    def work(progress, should_stop):
+        progress(Progress("download bigvgan_generator.pt", 4e6, 4e6, SENTENCE, unit="bytes"))
+        progress(Progress("prepare bigvgan", 0, None, "Preparing the vocoder for this machine…"))
+        while not should_stop():
+            time.sleep(0.01)
+
+    job = jobs.start("test:stages", "test", work, "")
+    try:
+        for _ in range(500):
+            if len(job.events) == 2:
+                break
+            time.sleep(0.01)
+        shown = stages(job, "Starting…")
+        assert f"✓ {SENTENCE}: done" in shown
+        assert "<p class='stage-now'><b>Preparing the vocoder for this machine…</b></p><progress" in shown
+    finally:
+        job.stop()
 
 
 def test_durations_read_at_a_glance():

@@ -2,7 +2,8 @@
 
 Training, rendering, downloads and plugins all speak these, so they live at the bottom:
 whoever runs a long step hands it a `ProgressCallback` and a `ShouldStop`, and a step that
-stops early says so with `TrainingCancelled`.
+stops early says so with `TrainingCancelled` (training, which keeps a checkpoint) or
+`Cancelled` (any other step, e.g. a download, which keeps nothing partial).
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
+
+def size_text(count: float) -> str:
+    """`489_000_000` -> `489 MB`: a byte count as people read it, for transfers and what is on disk."""
+    for unit in ("bytes", "kB", "MB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
+
 # Asked between training steps: True means stop (Ctrl-C, `kill`, a stop file or the stop
 # button; `distill.stopping.StopRequests` is the host's); the run then ends keeping its checkpoint.
 ShouldStop = Callable[[], bool]
@@ -43,3 +54,12 @@ class TrainingCancelled(DistillError):
     def __init__(self, message: str, state: object | None = None) -> None:
         super().__init__(message)
         self.state = state
+
+
+class Cancelled(KeyboardInterrupt):
+    """A long step (a download, a render) stopped because the user asked: a stop button, as Ctrl-C would.
+
+    A `KeyboardInterrupt`, so it passes every layer that contains plugin failures (the user
+    asked to stop; nothing failed) and is never mistaken for a reason to fall back to another
+    vocoder. A progress callback may raise it to stop the step that reports to it.
+    """

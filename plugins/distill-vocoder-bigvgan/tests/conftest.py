@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,13 +78,32 @@ class FakeHub:
     files: dict[str, bytes]
     url: str = ""
     mode: str = "ok"  # ok | missing | truncated | silent (takes the request, never answers)
+    rate: float | None = None  # bytes per second a body is sent at (None: as fast as it goes)
     requests: list[str] = field(default_factory=list)
     hang_up: threading.Event = field(default_factory=threading.Event)
 
+    def environment(self) -> dict[str, str]:
+        """What points huggingface_hub in another process at this hub."""
+        return {"HF_ENDPOINT": self.url}
 
-@pytest.fixture
-def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    hub = FakeHub({name: (checkpoint_dir / name).read_bytes() for name in ("config.json", "bigvgan_generator.pt")})
+
+def _send(hub: FakeHub, out, body: bytes) -> None:
+    """The body, at `hub.rate` when set: a slow connection, in blocks of a twentieth of a second."""
+    if hub.rate is None:
+        out.write(body)
+        return
+    block = max(1, int(hub.rate / 20))
+    for start in range(0, len(body), block):
+        if hub.hang_up.is_set():
+            return
+        out.write(body[start : start + block])
+        out.flush()
+        time.sleep(0.05)
+
+
+@contextmanager
+def serving(hub: FakeHub) -> Iterator[FakeHub]:
+    """Serve `hub` on a free 127.0.0.1 port (`hub.url`) until the block ends."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
@@ -122,18 +143,35 @@ def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self.wfile.write(body)
+            try:
+                _send(hub, self.wfile, body)
+            except (BrokenPipeError, ConnectionResetError):  # the client cancelled
+                self.close_connection = True
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     hub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub.url)
-    monkeypatch.setattr(
-        "huggingface_hub.constants.HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}"
-    )
-    yield hub
-    hub.hang_up.set()
-    server.shutdown()
-    server.server_close()
+    try:
+        yield hub
+    finally:
+        hub.hang_up.set()
+        server.shutdown()
+        server.server_close()
+
+
+def checkpoint_files(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in ("config.json", "bigvgan_generator.pt")}
+
+
+@pytest.fixture
+def fake_hub(checkpoint_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    with serving(FakeHub(checkpoint_files(checkpoint_dir))) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub.url)
+        monkeypatch.setattr(
+            "huggingface_hub.constants.HUGGINGFACE_CO_URL_TEMPLATE",
+            hub.url + "/{repo_id}/resolve/{revision}/{filename}",
+        )
+        yield hub

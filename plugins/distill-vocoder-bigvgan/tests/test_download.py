@@ -7,11 +7,14 @@ import logging
 import pytest
 import torch
 
+from distill.cli.main import main
 from distill.errors import DistillError
+from distill.host.assets import fetch_assets
 from distill.host.registry import get_registry
-from distill.host.selector import select_vocoder
+from distill.host.selector import select_vocoder, vocoder_options
+from distill.progress import Cancelled, size_text
 from distill_vocoder_bigvgan import download
-from distill_vocoder_bigvgan.download import FILES, ensure_weights, is_cached, weights_dir
+from distill_vocoder_bigvgan.download import FILES, describe, ensure_weights, is_cached, weights_dir
 from distill_vocoder_bigvgan.weights_cache import read_cached_state
 
 from .conftest import TINY_CONFIG, write_checkpoint
@@ -120,3 +123,69 @@ def test_damaged_hand_placed_checkpoint_is_refused_clearly(checkpoint_dir):
 def test_bigvgan_ranks_above_griffinlim():
     priorities = get_registry().priorities(None)
     assert priorities["bigvgan"] > priorities["griffinlim"]
+
+
+def test_the_transfer_says_once_what_it_is_its_size_and_that_it_happens_once_then_prepares(fake_hub):
+    events = []
+    select_vocoder("bigvgan", None, torch.device("cpu"), progress=events.append)
+    size = len(fake_hub.files["bigvgan_generator.pt"])
+    transfer = [e for e in events if e.unit == "bytes"]
+    assert {e.message for e in transfer} == {
+        f"Downloading the BigVGAN-v2 universal vocoder ({size_text(size)}), a one-time download"
+    }
+    preparing = [e for e in events if e.task == "prepare bigvgan"]
+    assert [e.message for e in preparing] == [
+        "Preparing the vocoder for this machine…",
+        "Prepared the vocoder for this machine",
+    ]
+    assert events.index(preparing[0]) > events.index(transfer[-1])  # one display, stage after stage
+    events.clear()
+    select_vocoder("bigvgan", None, torch.device("cpu"), progress=events.append)
+    assert events == []  # downloaded and prepared once: nothing to wait for
+
+
+def test_a_stop_request_cancels_the_transfer_and_leaves_nothing_loadable(fake_hub, monkeypatch):
+    fake_hub.rate = len(fake_hub.files["bigvgan_generator.pt"]) / 2.0  # two seconds for the whole file
+    monkeypatch.setattr(download, "PROGRESS_BLOCK", 16 * 1024)  # the toy checkpoint is a few blocks of the real one
+    seen = []
+
+    def stop_after_some_bytes() -> bool:
+        return len(seen) >= 3
+
+    with pytest.raises(Cancelled):
+        ensure_weights(seen.append, stop_after_some_bytes)
+    assert 0 < seen[-1].completed < len(fake_hub.files["bigvgan_generator.pt"])
+    folder = weights_dir()
+    assert not (folder / "bigvgan_generator.pt").exists() and not is_cached()
+    assert not [p for p in folder.rglob("*") if p.is_file() and p.stat().st_size >= seen[-1].completed]
+
+
+def test_the_state_a_front_end_shows_before_and_after_the_download(fake_hub, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline = describe()
+    assert not offline.ready and offline.download_bytes == download.DOWNLOAD_BYTES
+    assert "HF_HUB_OFFLINE" in offline.unavailable and str(weights_dir()) in offline.unavailable
+    option = {o.name: o for o in vocoder_options(None)}["bigvgan"]
+    assert not option.usable and option.reason == offline.unavailable
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert describe().unavailable is None and {o.name: o for o in vocoder_options(None)}["bigvgan"].usable
+
+    ready = fetch_assets("bigvgan")  # downloads and prepares: the first render waits for neither
+    size = len(fake_hub.files["bigvgan_generator.pt"])
+    assert ready.ready and ready.download_bytes == size and ready.bytes_on_disk > 2 * size
+    assert ready.contents.startswith(f"the {size_text(size)} download and a ")
+    assert read_cached_state(weights_dir(), FILES) is not None
+
+
+def test_the_command_line_downloads_ahead_with_the_sentence_before_its_bar(fake_hub, capsys, monkeypatch):
+    code = main(["vocoders", "download", "bigvgan"])
+    err = " ".join(capsys.readouterr().err.split())  # Rich wraps long lines at the terminal's width
+    size = size_text(len(fake_hub.files["bigvgan_generator.pt"]))
+    assert code == 0, err
+    assert f"Downloading the BigVGAN-v2 universal vocoder ({size}), a one-time download." in err
+    assert f"The BigVGAN-v2 universal vocoder is ready in {weights_dir()}." in err
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (weights_dir() / "bigvgan_generator.pt").unlink()
+    code = main(["vocoders", "download", "bigvgan"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and str(weights_dir()) in err and "Traceback" not in err

@@ -20,7 +20,7 @@ import torch
 
 from distill.audio.io import WRITABLE_FORMATS, sf_path
 from distill.audio.overview import Overview
-from distill.audio.quality import NEAR_SILENT_DBFS, LevelMeter
+from distill.audio.quality import DC_OFFSET_LIMIT, NEAR_SILENT_DBFS, DCBlocker, LevelMeter
 from distill.audio.resampling import resampled
 from distill.errors import DistillError
 from distill.fileio import atomic_path, scratch_path, write_text_atomic
@@ -74,6 +74,7 @@ class Written:
     peak_before_dbfs: float | None  # the render's peak at the output rate, before any gain
     gain_db: float
     near_silent: bool  # peak below NEAR_SILENT_DBFS (or no finite signal): written at its own level
+    dc_removed: float  # the render's DC offset (its mean) taken out before the gain; 0.0 when within the limit
     quality: dict[str, Any]  # `LevelMeter.report()` of exactly the samples written
     overview: list[float]
 
@@ -85,12 +86,12 @@ def _pieces(audio: torch.Tensor | Iterable[torch.Tensor]) -> Iterator[torch.Tens
         yield piece[None] if piece.dim() == 1 else piece
 
 
-def _stage(blocks: Iterable[torch.Tensor], rate: int, scratch: Path) -> tuple[int, int, float | None]:
+def _stage(blocks: Iterable[torch.Tensor], rate: int, scratch: Path) -> tuple[int, int, float | None, float]:
     """Pass one: the output-rate signal into a float32 scratch file.
 
-    Returns channels, frames and the peak (None when any sample is not finite).
+    Returns channels, frames, the peak (None when any sample is not finite) and the mean.
     """
-    channels, frames, peak, finite = 1, 0, 0.0, True
+    channels, frames, peak, finite, total = 1, 0, 0.0, True, 0.0
     out: sf.SoundFile | None = None
     try:
         for block in blocks:
@@ -100,12 +101,26 @@ def _stage(blocks: Iterable[torch.Tensor], rate: int, scratch: Path) -> tuple[in
             if block.numel():
                 finite = finite and bool(torch.isfinite(block).all())
                 peak = max(peak, block.abs().max().item()) if finite else peak
+                total += float(block.double().sum()) if finite else 0.0
             out.write(block.T.contiguous().numpy())
             frames += block.shape[-1]
     finally:
         if out is not None:
             out.close()
-    return channels, frames, peak if finite else None
+    return channels, frames, peak if finite else None, total / max(1, frames * channels)
+
+
+def _staged(scratch: Path) -> Iterator[torch.Tensor]:
+    """A scratch file's signal again, as `[channels, n]` blocks."""
+    with sf.SoundFile(sf_path(scratch)) as staged:
+        for block in staged.blocks(READ_FRAMES, dtype="float32", always_2d=True):
+            yield torch.from_numpy(block).T
+
+
+def _centred(blocks: Iterable[torch.Tensor], rate: int, channels: int) -> Iterator[torch.Tensor]:
+    blocker = DCBlocker(rate, channels)
+    for block in blocks:
+        yield blocker(block)
 
 
 def export_audio(
@@ -121,15 +136,21 @@ def export_audio(
     `[channels, n]` pieces of one signal in order. Two passes: the first resamples to the
     output rate into a float32 scratch file beside `path` and finds the peak; the second
     scales every sample by the gain that puts that peak at the ceiling, measures exactly
-    what it writes (`LevelMeter`, `Overview`) and encodes the file. A render whose peak
+    what it writes (`LevelMeter`, `Overview`) and encodes the file. A render whose mean strays
+    beyond `DC_OFFSET_LIMIT` (a vocoder's DC offset: lost headroom, a thump) is staged once more
+    through `DCBlocker` in between, so its peak and gain are those of what is heard. A render whose peak
     lies below `NEAR_SILENT_DBFS` is written at its own level, never lifted as if fine.
     `tags` may be a function, asked once the render has been consumed.
     """
     settings.validate()
     path = Path(path)
     rate = settings.sample_rate
-    with scratch_path(path) as scratch:
-        channels, frames, peak = _stage(resampled(_pieces(audio), sample_rate, rate), rate, scratch)
+    with scratch_path(path) as raw, scratch_path(path) as centred:
+        channels, frames, peak, offset = _stage(resampled(_pieces(audio), sample_rate, rate), rate, raw)
+        scratch, removed = raw, 0.0
+        if peak is not None and abs(offset) > DC_OFFSET_LIMIT:
+            channels, frames, peak, _ = _stage(_centred(_staged(raw), rate, channels), rate, centred)
+            scratch, removed = centred, offset
         level = 20 * math.log10(peak) if peak else None
         near_silent = level is None or level < NEAR_SILENT_DBFS
         gain = peak_gain(peak or 0.0, None if near_silent else settings.peak_ceiling_db)
@@ -144,19 +165,18 @@ def export_audio(
             out.software = str(tags.get("software", ""))
             out.comment = json.dumps({k: v for k, v in tags.items() if k not in ("title",)}, sort_keys=True)
             if frames:
-                with sf.SoundFile(sf_path(scratch)) as staged:
-                    for block in staged.blocks(READ_FRAMES, dtype="float32", always_2d=True):
-                        data = torch.from_numpy(block).T
-                        data = data * gain if gain != 1.0 else data
-                        meter.add(data)
-                        overview.add(data)
-                        out.write(data.T.contiguous().numpy())
+                for data in _staged(scratch):
+                    data = data * gain if gain != 1.0 else data
+                    meter.add(data)
+                    overview.add(data)
+                    out.write(data.T.contiguous().numpy())
     return Written(
         channels,
         frames,
         level,
         20 * math.log10(gain),
         near_silent,
+        removed,
         meter.report(),
         overview.values(),
     )

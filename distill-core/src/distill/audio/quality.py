@@ -1,4 +1,4 @@
-"""Per-output quality report: peak, integrated loudness (ITU-R BS.1770-4), clipping, silence."""
+"""Per-output quality report: peak, integrated loudness (ITU-R BS.1770-4), clipping, silence, DC offset."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ SILENCE_DBFS = -60.0
 # hear at a sane monitoring level: lifting it to the ceiling would only amplify noise.
 NEAR_SILENT_DBFS = -60.0
 BLOCK_SECONDS, BLOCK_OVERLAP = 0.4, 0.75
+DC_CUTOFF_HZ = 5.0  # the DC blocker's corner: far below anything audible, fast enough to settle within a one-shot
+DC_OFFSET_LIMIT = 1e-3  # a mean beyond -60 dBFS is a DC offset worth removing
 ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, -10.0
 
 
@@ -72,6 +74,24 @@ class _Biquad:
         return y
 
 
+class DCBlocker:
+    """A first-order high-pass at `DC_CUTOFF_HZ` over `[channels, n]` pieces, its state carried from piece to piece.
+
+    A vocoder can render a waveform that leans to one side (a mean of -0.02 with peaks of
+    -0.89 and +0.21): it wastes headroom and thumps when played. The blocker removes the
+    offset without touching what is heard.
+    """
+
+    def __init__(self, rate: int, channels: int) -> None:
+        pole = math.exp(-2 * math.pi * DC_CUTOFF_HZ / rate)
+        b = torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64)
+        a = torch.tensor([1.0, -pole, 0.0], dtype=torch.float64)
+        self.filter = _Biquad(b, a, channels)
+
+    def __call__(self, piece: torch.Tensor) -> torch.Tensor:
+        return self.filter(piece.double()).to(piece.dtype) if piece.numel() else piece
+
+
 class LevelMeter:
     """Peak, gated integrated loudness (ITU-R BS.1770-4), clipping and sanity of a signal fed in pieces.
 
@@ -81,7 +101,7 @@ class LevelMeter:
     """
 
     def __init__(self, rate: int, channels: int) -> None:
-        self.rate = rate
+        self.rate, self.channels = rate, channels
         self.step = round(round(BLOCK_SECONDS * rate) * (1 - BLOCK_OVERLAP))
         self.grid = self.step * 8
         self.filters = [_Biquad(b, a, channels) for b, a in _k_weighting(rate)]
@@ -93,6 +113,7 @@ class LevelMeter:
         self.clipped = 0
         self.finite = True
         self.samples = 0
+        self.total = 0.0  # the sum of every sample, for the DC offset
 
     def add(self, piece: torch.Tensor) -> None:
         """Measure the next `[channels, n]` samples."""
@@ -104,6 +125,7 @@ class LevelMeter:
             return
         self.peak = max(self.peak, piece.abs().max().item())
         self.clipped += int((piece.abs() >= 1.0).sum())
+        self.total += float(piece.double().sum())
         self.pending = torch.cat([self.pending, piece.double()], dim=-1)
         while self.pending.shape[-1] >= self.grid:
             self._weigh(self.pending[:, : self.grid])
@@ -146,6 +168,7 @@ class LevelMeter:
             "clipped_samples": self.clipped,
             "silent": peak_db is None or peak_db < SILENCE_DBFS,
             "finite": self.finite,
+            "dc_offset": round(self.total / max(1, self.samples * self.channels), 5) if self.finite else None,
         }
 
 

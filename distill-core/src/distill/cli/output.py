@@ -65,7 +65,11 @@ class _AmountColumn(ProgressColumn):
 
 @contextmanager
 def rich_progress() -> Iterator[ProgressCallback]:
-    """A `ProgressCallback` drawing one Rich bar per task on stderr."""
+    """A `ProgressCallback` drawing one Rich bar per task on stderr.
+
+    A transfer (`unit="bytes"`) says what it is once, above its bar: its `message` (e.g.
+    "Downloading the BigVGAN-v2 universal vocoder (489 MB), a one-time download").
+    """
     bars = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -78,9 +82,13 @@ def rich_progress() -> Iterator[ProgressCallback]:
     tasks: dict[str, int] = {}
 
     def report(event: ProgressEvent) -> None:
+        transfer = event.unit == "bytes"
+        message = "" if transfer else event.message
         if event.task not in tasks:
-            tasks[event.task] = bars.add_task(event.task, total=event.total, message=event.message, unit=event.unit)
-        bars.update(tasks[event.task], completed=event.completed, total=event.total, message=event.message)
+            if transfer and event.message:
+                bars.console.print(f"{event.message}.", highlight=False, markup=False)
+            tasks[event.task] = bars.add_task(event.task, total=event.total, message=message, unit=event.unit)
+        bars.update(tasks[event.task], completed=event.completed, total=event.total, message=message)
 
     with bars:
         yield report

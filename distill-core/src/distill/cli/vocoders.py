@@ -1,5 +1,6 @@
-"""`distill vocoders list|evaluate|install|uninstall`: what is installed, how `auto` ranks
-it, what is broken and why; a model's vocoder verdict; adding and removing plugins."""
+"""`distill vocoders list|evaluate|install|uninstall|download`: what is installed, how `auto` ranks
+it, what is broken and why; a model's vocoder verdict; adding and removing plugins; fetching
+a vocoder's weights ahead of its first use."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from distill.cli.common import JSON_OPTION, device_of
 from distill.cli.output import plain, print_json, rich_progress, say, stdout_console
 from distill.cli.verdict import print_verdict
 from distill.errors import DistillError
+from distill.host.assets import fetch_assets
 from distill.host.evaluation import evaluate_model_vocoder
 from distill.host.installer import LAST_RESORT, distribution_of, install_plugin, is_first_party, run_installer
 from distill.host.survey import VocoderStatus, survey_vocoders
@@ -124,3 +126,13 @@ def evaluate_vocoder(
         print_json(verdict)
         return
     print_verdict(model)
+
+
+@vocoders_app.command("download")
+def download_vocoder(
+    name: str = typer.Argument(..., help="The vocoder whose weights to fetch now, e.g. bigvgan."),
+) -> None:
+    """Download what vocoder NAME needs before its first use (BigVGAN: its weights), so no render waits for it."""
+    with rich_progress() as progress:
+        assets = fetch_assets(name, progress)
+    say(f"{assets.title[:1].upper()}{assets.title[1:]} is ready in {assets.folder}.")

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import torch
 
 from distill.errors import DistillError
+from distill.host.assets import assets_of
 from distill.host.checked import CheckedVocoder, NoVocoderLoaded
 from distill.host.loading import AUTO, load_named, warn_about_broken
 from distill.host.registry import VocoderRegistry, get_registry
 from distill.progress import ProgressCallback
-from distill.vocoders.types import Vocoder, model_spectrogram_config
+from distill.vocoders.types import Vocoder, VocoderAssets, model_spectrogram_config
 from distill.vocoders.verdict import BASELINE, has_own_vocoder, own_vocoder_proven, verdict_summary
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class VocoderOption:
     priority: int | None
     usable: bool
     reason: str | None = None
+    assets: VocoderAssets | None = None  # what it downloads before its first use, and whether that is here
 
 
 def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> list[VocoderOption]:
@@ -146,7 +148,8 @@ def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> l
 
     A plugin whose `vocoder_priority` answers None is asked to load once, on the CPU, for the
     sentence that says why it cannot serve (the hook contract makes that fail fast); a broken
-    plugin is listed with its error. Nothing is downloaded for a plugin that can serve.
+    plugin is listed with its error; one whose downloads are missing and cannot be fetched now
+    (`vocoder_assets`: offline) cannot serve either, with its sentence. Nothing is downloaded.
     """
     registry = registry or get_registry()
     answers = registry.priorities(model)
@@ -157,11 +160,12 @@ def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> l
             options.append(VocoderOption(record.name, description, None, False, f"broken ({record.error})"))
             continue
         priority = answers.get(record.name)
-        reason = None
+        assets = assets_of(record.name, registry)
+        reason = assets.unavailable if assets is not None and not assets.ready else None
         if priority is None:
             try:
                 load_named(record.name, model, torch.device("cpu"), registry)
             except DistillError as exc:
                 reason = str(exc)
-        options.append(VocoderOption(record.name, description, priority, reason is None, reason))
+        options.append(VocoderOption(record.name, description, priority, reason is None, reason, assets))
     return sorted(options, key=lambda o: (not o.usable, -(o.priority or 0), o.name))

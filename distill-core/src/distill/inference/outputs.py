@@ -30,10 +30,12 @@ from distill.library import history
 from distill.library.catalog import resolve_model
 from distill.models.diagnostics import health_sentence, model_health
 from distill.models.format import DistillModel
-from distill.progress import ProgressCallback
+from distill.progress import Progress, ProgressCallback
 from distill.vocoders.types import Vocoder
 
 log = logging.getLogger(__name__)
+
+RENDER_TASK = "render"
 
 
 def output_path(folder: Path, stem: str, extension: str) -> Path:
@@ -68,8 +70,8 @@ def write_output(
     known only then (the vocoder used after any fallback, the render time). Returns the
     record with path, format and quality filled in, and the file's waveform overview.
     The quality report describes exactly what is written (after resampling and the peak
-    ceiling), and also records the level the render had before normalisation and the gain
-    applied; a render below an audible floor is reported as near-silent and written at
+    ceiling), and also records the level the render had before normalisation, the gain
+    applied and the DC offset removed; a render below an audible floor is reported as near-silent and written at
     its own level (see `export_audio`).
     """
     done: dict[str, Any] = {}
@@ -111,6 +113,7 @@ def _document(done: dict[str, Any], path: Path, settings: ExportSettings, writte
             if written.peak_before_dbfs is not None
             else None,
             "gain_db": round(written.gain_db, 2),
+            "dc_offset_removed": round(written.dc_removed, 5),
             "near_silent": written.near_silent,
         },
     }
@@ -196,6 +199,8 @@ def generate_files(
     for k in range(count):
         file_seed = first_seed + k
         path = output_path(folder, f"{model.name}-s{file_seed}", settings.format)
+        if progress is not None:  # after any download and preparation the vocoder reported itself
+            progress(Progress(RENDER_TASK, k, count, f"Rendering sound {k + 1} of {count} with {vocoder.name}"))
 
         def attempt(seed: int = file_seed, path: Path = path) -> tuple[dict[str, Any], list[float]]:
             mono = generate_stream(
@@ -223,6 +228,8 @@ def generate_files(
             history.forget(entry_id)
             raise
         records.append(document)
+        if progress is not None:
+            progress(Progress(RENDER_TASK, k + 1, count, f"Rendered {k + 1} of {count}"))
         if announce is not None:
             announce(f"[{k + 1}/{count}] {path} (seed {file_seed}, vocoder {vocoder.name})")
     return records

@@ -122,6 +122,14 @@ def delete_entry(entry_id: str) -> dict[str, Any]:
     return entry
 
 
+def set_starred(entry_id: str, starred: bool) -> dict[str, Any]:
+    """Mark an entry as a favourite (or not): stored in its own file, rewritten atomically."""
+    path = _entry_path(entry_id)
+    entry = {**_read(path), "starred": bool(starred)}
+    write_text_atomic(path, json.dumps(entry, indent=2, default=str))
+    return entry
+
+
 def compare(first: str, second: str) -> dict[str, Any]:
     """A/B: both entries' settings side by side, what differs, and each file's quality report."""
     a, b = get_entry(first), get_entry(second)

@@ -1,14 +1,23 @@
-"""The whole app: five tabs on one page, wired together, served on the Gradio queue."""
+"""The whole app: five tabs on one page, wired together, served on the Gradio queue until Ctrl-C or `kill`."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import threading
+import time
+
 import gradio as gr
 import torch
+from gradio.tunneling import CURRENT_TUNNELS
 
-from distill.ui import ab_tab, data_tab, generate_tab, library_tab, train_tab
+from distill.ui import ab_tab, data_tab, generate_tab, jobs, library_tab, train_tab
 from distill.ui.access import Access
 from distill.ui.common import Settings, model_choices
 from distill.ui.serving import page_folder
+
+log = logging.getLogger(__name__)
 
 TITLE = "Distill"
 CSS = """
@@ -22,6 +31,8 @@ THEME = gr.themes.Soft(
     font_mono=["ui-monospace", "monospace"],
 )
 CONCURRENT_RUNS = 2  # two browser tabs generating at once both run, one per core on a small machine
+JOBS_STOP_SECONDS = 60.0  # on shutdown, how long running jobs get to stop and keep their checkpoints
+SERVER_CLOSE_SECONDS = 1.0
 
 
 def _choices() -> gr.Dropdown:
@@ -61,13 +72,14 @@ def build_app() -> gr.Blocks:
         # Models change in other tabs (training, renaming) and other browser tabs: each page refreshes its lists.
         generate_page.select(_choices, None, generate.model)
         train_page.select(_choices, None, train.vocoder_model)
-        ab_page.select(lambda: gr.Dropdown(choices=ab_tab.resynthesis_models()), None, ab.model)
-        library_page.select(library_tab.refreshed, None, library.lists)
+        for page, tab in ((ab_page, ab), (library_page, library)):
+            for handler, inputs, outputs in tab.on_open:
+                page.select(handler, inputs, outputs)
     return app
 
 
 def serve(access: Access, port: int = 7860, device: torch.device | None = None) -> None:
-    """Build and serve the app until Ctrl-C, under `access` (who may reach it, which folders it reads).
+    """Serve the app under `access` until Ctrl-C or `kill`, then stop its jobs and end the process (status 0).
 
     It serves only its own folder (`serving.page_folder`: uploads and the files it made for
     the page), nothing under the data home otherwise, and no allowed paths.
@@ -88,4 +100,30 @@ def serve(access: Access, port: int = 7860, device: torch.device | None = None) 
             theme=THEME,
             css=CSS,
             footer_links=[],
+            prevent_thread_lock=True,
         )
+        try:
+            while app.is_running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:  # Ctrl-C, or `kill` (the CLI makes SIGTERM interrupt the same way)
+            pass
+        shut_down(app)
+    # Everything is stopped and written; tearing down the interpreter's modules (torch, Gradio) takes
+    # seconds more on a busy machine, which a service asked to stop should not make its supervisor wait.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def shut_down(app: gr.Blocks) -> None:
+    """Stop every running job as the CLI would (training keeps its checkpoint), then the server."""
+    stopped = jobs.stop_all(JOBS_STOP_SECONDS)
+    if stopped:
+        log.warning("Stopped %d running job(s) of the app; trainings kept their checkpoints.", len(stopped))
+    # Open pages hold their event streams open, and the server waits up to 5 s for them to end; a
+    # service asked to stop does not wait on its clients: a moment, then the process ends.
+    closing = threading.Thread(target=app.close, name="distill-ui-close", daemon=True)
+    closing.start()
+    closing.join(SERVER_CLOSE_SECONDS)
+    for tunnel in CURRENT_TUNNELS:  # a --share link's tunnel process goes with the app
+        tunnel.kill()

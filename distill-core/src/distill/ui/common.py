@@ -1,12 +1,16 @@
-"""What every tab shares: the device, the model list, engine errors as one readable sentence,
-and engine progress drawn with Gradio's progress bar."""
+"""What every tab shares: the device, the model list, and errors as one sentence in the page's words.
+
+An error the user can fix (a `DistillError`, or a refusal of the page's own) is one
+sentence in the page and one line in the terminal running `distill ui`; anything else is a
+bug: the page says so in one sentence and the terminal gets the traceback.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
-import time
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +22,12 @@ from distill.fileio import io_problem
 from distill.host.registry import describe_error
 from distill.library.catalog import list_models
 from distill.names import without_long_echoes
-from distill.progress import Progress, ProgressCallback
-from distill.ui.access import Access, home_hidden
+from distill.ui.access import Access
+from distill.ui.wording import page_words
 
 log = logging.getLogger(__name__)
+
+ERROR_SECONDS = 12  # a refusal's message fades: the next success must not sit beside an old error
 
 
 class Settings:
@@ -36,31 +42,41 @@ def model_choices() -> list[tuple[str, str]]:
     return [(s.name + (f"  ·  own {s.vocoder}" if s.vocoder else ""), s.id) for s in list_models()]
 
 
-def _as_page_error(exc: Exception, typed: tuple) -> gr.Error:
-    """An engine error as the page shows it: one sentence, typed input shortened, the data home unnamed."""
-    if isinstance(exc, DistillError | OSError):
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        sentence = str(exc) if isinstance(exc, DistillError) else f"{io_problem(exc)}{where}."
-        shown = home_hidden(without_long_echoes(sentence, typed))
-        return gr.Error(shown, duration=None, title="Could not do that", print_exception=False)
-    log.exception("Unexpected error in the UI")
-    return gr.Error(
-        f"Something went wrong ({describe_error(exc)}); the terminal running `distill ui` has the details.",
-        duration=None,
-        title="Unexpected error",
-    )
+def refusal(exc: BaseException, typed: tuple = ()) -> str:
+    """The sentence the page shows for `exc`, logged (one line, or a traceback for a bug).
+
+    In the page's words, typed input shortened and the data home unnamed: a shared page must
+    not tell its visitors where the models live.
+    """
+    if isinstance(exc, gr.Error | DistillError | OSError):
+        if isinstance(exc, gr.Error):
+            sentence = exc.message
+        elif isinstance(exc, DistillError):
+            sentence = str(exc)
+        else:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            sentence = f"{io_problem(exc)}{where}."
+        sentence = without_long_echoes(page_words(sentence), typed)
+        log.warning("Refused in the app: %s", sentence)
+        return sentence
+    log.error("Unexpected error in the app", exc_info=exc)
+    return f"Something went wrong ({describe_error(exc)}); the terminal running the app has the details."
+
+
+def _as_page_error(exc: BaseException, typed: tuple = ()) -> gr.Error:
+    expected = isinstance(exc, gr.Error | DistillError | OSError)
+    title = "Could not do that" if expected else "Unexpected error"
+    return gr.Error(refusal(exc, typed), duration=ERROR_SECONDS, title=title, print_exception=False)
 
 
 def shows_errors(handler: Callable) -> Callable:
-    """Wrap an event handler so an error is a sentence in the page, never a stack trace."""
+    """Wrap an event handler so an error is one sentence in the page (and one line in the terminal)."""
     if inspect.isgeneratorfunction(handler):
 
         @functools.wraps(handler)
         def streaming(*args: Any, **kwargs: Any):
             try:
                 yield from handler(*args, **kwargs)
-            except gr.Error:
-                raise
             except Exception as exc:
                 raise _as_page_error(exc, args) from None
 
@@ -70,39 +86,25 @@ def shows_errors(handler: Callable) -> Callable:
     def plain(*args: Any, **kwargs: Any):
         try:
             return handler(*args, **kwargs)
-        except gr.Error:
-            raise
         except Exception as exc:
             raise _as_page_error(exc, args) from None
 
     return plain
 
 
-def human_bytes(count: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
+def number_in(label: str, value: float | None, low: float, high: float, whole: bool = False) -> float:
+    """`value` of the field `label`, or one sentence naming the field when it is out of range."""
+    kind = "a whole number" if whole else "a number"
+    if value is None or not math.isfinite(value) or (whole and value != int(value)):
+        raise gr.Error(f"“{label}” must be {kind} from {low:g} to {high:g}.")
+    if not low <= value <= high:
+        raise gr.Error(f"“{label}” must be from {low:g} to {high:g}, not {value:g}.")
+    return value
 
 
-def page_progress(bar: gr.Progress) -> ProgressCallback:
-    """Engine progress on Gradio's bar; downloads show size and speed, like the CLI's bar."""
-    started: dict[str, tuple[float, float]] = {}
-
-    def report(event: Progress) -> None:
-        if event.unit == "bytes":
-            first_time, first_count = started.setdefault(event.task, (time.perf_counter(), event.completed))
-            speed = (event.completed - first_count) / max(time.perf_counter() - first_time, 1e-6)
-            size = f"{human_bytes(event.completed)} of {human_bytes(event.total)}" if event.total else ""
-            bar(
-                event.completed / event.total if event.total else None,
-                desc=f"{event.task}: {size} at {human_bytes(speed)}/s",
-            )
-        elif event.total:
-            bar(min(1.0, event.completed / event.total), desc=f"{event.task} {event.message}".strip())
-
-    return report
+def rounded(value: Any, digits: int = 3) -> Any:
+    """A figure as a table shows it: floats to `digits` decimals (no "4.154864311218262"), the rest as it is."""
+    return round(value, digits) if isinstance(value, float) else value
 
 
 def duration_text(seconds: float) -> str:

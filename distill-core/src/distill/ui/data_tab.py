@@ -1,4 +1,8 @@
-"""Data tab: pick or upload a collection and see what training would make of it."""
+"""Data tab: pick or upload a collection, see what training would make of it, and browse it.
+
+A check that fails says why where its result would be, and clears the last folder's
+result, so nothing stale sits beside it; the next check replaces both.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,16 @@ import pandas as pd
 
 from distill.audio.spectrogram import SpectrogramConfig
 from distill.data.collections import import_files
+from distill.data.listing import recording_of
 from distill.data.validation import load_collection
-from distill.paths import collections_dir
+from distill.ui import recordings_view
 from distill.ui.access import home_hidden, readable_folder
-from distill.ui.common import Settings, duration_text, shows_errors
+from distill.ui.common import Settings, duration_text, refusal, shows_errors
+from distill.ui.notices import banner
 from distill.ui.pictures import spectrogram_picture
 
 THUMBNAILS = 6
+SKIPPED = ["skipped file", "why"]
 
 
 @dataclass
@@ -25,42 +32,50 @@ class DataTab:
     use_for_training: gr.Button
 
 
-def check_folder(folder: str) -> tuple[str, pd.DataFrame, list, gr.Button]:
-    """The summary the CLI prints before training, the skipped files and a few spectrograms."""
-    if not folder.strip():
-        raise gr.Error("Type the path of a folder of recordings first, or upload files below.", duration=None)
-    config = SpectrogramConfig()
-    collection = load_collection(readable_folder(Settings.access, folder), config.sample_rate)
+def check_folder(folder: str) -> tuple:
+    """The summary the CLI prints before training, the skipped files, a few spectrograms and every recording."""
+    try:
+        if not folder.strip():
+            raise gr.Error("Type the path of a folder of recordings in “Folder of recordings”, or upload files below.")
+        config = SpectrogramConfig()
+        collection = load_collection(readable_folder(Settings.access, folder), config.sample_rate)
+    except Exception as exc:
+        empty = pd.DataFrame(columns=SKIPPED)
+        return banner(refusal(exc, (folder,)), "error"), empty, [], gr.Button(interactive=False), "", []
     summary = collection.summary()
     rates = ", ".join(f"{int(rate) / 1000:g} kHz × {count}" for rate, count in summary["source_rates"].items())
     lengths = [w.numel() / config.sample_rate for w in collection.waveforms]
     text = (
-        f"### {len(collection.files)} recordings ready to train on\n"
-        f"**Total:** {duration_text(collection.total_seconds)} of audio "
-        f"(shortest {min(lengths):.2f} s, longest {max(lengths):.1f} s)  \n"
-        f"**Sample rates:** {rates} (Distill works at {config.sample_rate / 1000:g} kHz and converts the rest)  \n"
-        f"**Skipped:** {len(collection.skipped) or 'none'}"
+        f"<h3>{len(collection.files)} recordings ready to train on</h3><p>"
+        f"<b>Total:</b> {duration_text(collection.total_seconds)} of audio "
+        f"(shortest {min(lengths):.2f} s, longest {max(lengths):.1f} s)<br>"
+        f"<b>Sample rates:</b> {rates} (Distill works at {config.sample_rate / 1000:g} kHz and converts the rest)<br>"
+        f"<b>Skipped:</b> {len(collection.skipped) or 'none'}"
         + (" — see the list below for why." if collection.skipped else "")
-        + (f"  \n**Used in part:** {len(collection.partial)} damaged (see below)." if collection.partial else "")
+        + (f"<br><b>Used in part:</b> {len(collection.partial)} damaged (see below)." if collection.partial else "")
+        + "</p>"
     )
     skipped = pd.DataFrame(
         [(str(s.path.relative_to(collection.root)), s.reason) for s in collection.skipped]
         + [(str(s.path.relative_to(collection.root)), f"used in part: {s.reason}") for s in collection.partial],
-        columns=["skipped file", "why"],
+        columns=SKIPPED,
     )
+    pairs = list(zip(collection.files, collection.waveforms, strict=True))
     pictures = [
         (spectrogram_picture(wav, config), f"{path.name} · {wav.numel() / config.sample_rate:.2f} s")
-        for path, wav in list(zip(collection.files, collection.waveforms, strict=True))[:THUMBNAILS]
+        for path, wav in pairs[:THUMBNAILS]
     ]
-    return text, skipped, pictures, gr.Button(interactive=True)
+    recordings = [recording_of(path, collection.root, wav, config.sample_rate) for path, wav in pairs]
+    listing, paths = recordings_view.shown(recordings, "No recordings.")
+    return text, skipped, pictures, gr.Button(interactive=True), listing, paths
 
 
 def upload(files: list[str] | None, name: str) -> str:
     """Copy uploaded recordings into a new collection; returns its folder for the path box."""
     if not files:
-        raise gr.Error("Choose some audio files to upload first.", duration=None)
+        raise gr.Error("Choose some audio files under “Audio files” first.")
     if not name.strip():
-        raise gr.Error("Give the new collection a name.", duration=None)
+        raise gr.Error("Give the new collection a name under “New collection name”.")
     return home_hidden(str(import_files([Path(f) for f in files], name.strip())))
 
 
@@ -77,19 +92,24 @@ def build() -> DataTab:
         with gr.Column(scale=1):
             name = gr.Textbox(label="New collection name", placeholder="my-kicks")
             make = gr.Button("Upload and check")
-            gr.Markdown(f"Uploaded collections are kept in `{home_hidden(str(collections_dir()))}`.")
-    summary = gr.Markdown()
+            gr.Markdown("Uploaded collections are kept in Distill's data folder, under `collections`.")
+    summary = gr.HTML(elem_id="data-summary")
     use = gr.Button("Train a model on this folder →", interactive=False)
-    pictures = gr.Gallery(
-        label="A few of the recordings (spectrograms: time →, pitch ↑)",
-        columns=3,
-        rows=2,
-        height=520,
-        object_fit="contain",
-    )
-    skipped = gr.Dataframe(label="Skipped files", headers=["skipped file", "why"], interactive=False, wrap=True)
-    outputs = [summary, skipped, pictures, use]
-    check.click(shows_errors(check_folder), folder, outputs)
-    folder.submit(shows_errors(check_folder), folder, outputs)
-    make.click(shows_errors(upload), [files, name], folder).success(shows_errors(check_folder), folder, outputs)
+    with gr.Row():
+        with gr.Column(scale=3):
+            pictures = gr.Gallery(
+                label="A few of the recordings (spectrograms: time →, pitch ↑)",
+                columns=3,
+                rows=2,
+                height=520,
+                object_fit="contain",
+            )
+        with gr.Column(scale=2):
+            gr.Markdown("#### Every recording (▶ plays it)")
+            browser = recordings_view.build("data-recordings", "Recording")
+    skipped = gr.Dataframe(label="Skipped files", headers=SKIPPED, interactive=False, wrap=True)
+    outputs = [summary, skipped, pictures, use, browser.listing, browser.paths]
+    check.click(check_folder, folder, outputs)
+    folder.submit(check_folder, folder, outputs)
+    make.click(shows_errors(upload), [files, name], folder).success(check_folder, folder, outputs)
     return DataTab(folder, use)

@@ -1,4 +1,10 @@
-"""Library tab: the models (open, rename, delete) and the history of generations (A/B any two)."""
+"""Library tab: the models (open, rename, judge, delete) and the history of generations (play, star, compare, export).
+
+Every model file is listed, a damaged one too, with the reason it cannot be used; each
+model's health and own vocoder's standing are shown as plainly as its figures. Deleting a
+model offers to remove the training checkpoints it leaves behind, and afterwards nothing in
+the tab still shows it.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,24 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from distill.host.evaluation import evaluate_model_vocoder
+from distill.host.run_files import remove_run_files, run_files
 from distill.library import history
-from distill.library.catalog import delete_model, describe_library, describe_model, rename_model, resolve_model
+from distill.library.catalog import delete_model, describe_model, rename_model, resolve_model, scan_library
+from distill.progress import size_text
+from distill.ui import jobs, kit_panel
 from distill.ui.access import home_hidden
-from distill.ui.common import model_choices, shows_errors
+from distill.ui.common import Settings, model_choices, refusal, rounded, shows_errors
+from distill.ui.notices import banner
+from distill.ui.progress_view import stages
 from distill.ui.serving import for_page
+from distill.ui.sound_list import SoundRow, list_html, sound_list
+from distill.ui.wording import page_words
 from distill.vocoders.verdict import BASELINE, baseline_distances, display_name
 
-BARS = "▁▂▃▄▅▆▇█"
 HISTORY_ROWS = 200
-AGAINST_BASELINE = f"vs {display_name(BASELINE)}"
+AGAINST_BASELINE = f"own vocoder vs {display_name(BASELINE)}"
+COLUMNS = ["name", "health", "created", "recordings", "seconds", "sliders", "epochs", "validation loss", "own vocoder"]
 
 
 @dataclass
@@ -26,100 +40,98 @@ class LibraryTab:
     open_in_generate: gr.Button
     refresh: gr.Button
     lists: list  # the tables and pickers `refreshed` fills
+    on_open: list  # (handler, inputs, outputs) to run when the tab is opened
 
 
-def figure(value: Any, digits: int = 4) -> Any:
-    return round(value, digits) if isinstance(value, float) else value
-
-
-def models_table() -> pd.DataFrame:
-    """One row per model: what it learned from, how training ended, whether it has its own vocoder."""
-    rows = []
-    for info in describe_library():
-        dataset = info.get("dataset") or {}
-        training = info.get("training") or {}
-        rows.append(
-            {
-                "name": info["name"],
-                "created": (info.get("created") or "")[:16].replace("T", " "),
-                "recordings": dataset.get("num_files"),
-                "seconds": figure(dataset.get("total_seconds"), 1),
-                "sliders": len(info.get("sliders") or []),
-                "epochs": training.get("epochs"),
-                "final loss": figure(training.get("train_loss")),
-                "validation loss": figure(training.get("val_loss")),
-                "own vocoder": info.get("vocoder") or "—",
-                AGAINST_BASELINE: against_baseline(info),
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "name",
-            "created",
-            "recordings",
-            "seconds",
-            "sliders",
-            "epochs",
-            "final loss",
-            "validation loss",
-            "own vocoder",
-            AGAINST_BASELINE,
-        ],
+def health_cell(info: dict) -> str:
+    health = info.get("health") or {}
+    if not health.get("collapsed"):
+        return "healthy" if "recon" in health else "not measured"
+    return (
+        "⚠️ collapsed" if health.get("active_units", 0) <= 1 else "⚠️ not learned: it will not sound like its recordings"
     )
 
 
 def against_baseline(info: dict) -> str:
-    """How the model's own vocoder did on its held-out recordings: `worse (2.21 vs 0.71)`, lower is closer."""
+    """How the model's own vocoder did on its held-out recordings: `⚠️ worse (2.21 vs 0.71)`, lower is closer."""
     if not info.get("vocoder"):
         return "—"
     verdict = info.get("vocoder_evaluation")  # `describe_model` read it (`read_verdict`)
     distances = baseline_distances(verdict) if verdict else None
     if distances is None:
-        return "not judged yet"
-    better = "better" if verdict["beats_baseline"] else "worse"
-    return f"{better} ({distances[0]:.2f} vs {distances[1]:.2f})"
+        return "⚠️ not judged yet: Auto does not use it"
+    if verdict["beats_baseline"]:
+        return f"better ({distances[0]:.2f} vs {distances[1]:.2f})"
+    return f"⚠️ worse ({distances[0]:.2f} vs {distances[1]:.2f}): Auto does not use it"
 
 
-def waveform_text(peaks: list[float]) -> str:
-    """The entry's envelope as block characters, scaled to its own loudest moment (the level is its own column)."""
-    top = max(peaks, default=0.0) or 1.0
-    return "".join(BARS[min(7, int(v / top * 8))] for v in peaks[::2])
-
-
-def history_table() -> pd.DataFrame:
-    """The newest generations first, each with its waveform overview."""
+def models_table() -> pd.DataFrame:
+    """One row per model file: what it learned from, its health, its own vocoder; a damaged file with why."""
+    scan = scan_library()
     rows = []
-    for e in reversed(history.list_entries()[-HISTORY_ROWS:]):
-        quality = e.get("quality") or {}
+    for model in scan.models:
+        info = describe_model(model)
+        dataset = info.get("dataset") or {}
+        training = info.get("training") or {}
         rows.append(
             {
-                "id": e["id"],
-                "model": e.get("model"),
-                "seed": e.get("seed"),
-                "vocoder": e.get("vocoder"),
-                "seconds": e.get("duration"),
-                "waveform": waveform_text(e.get("thumbnail") or []),
-                "peak dBFS": quality.get("peak_dbfs"),
-                "LUFS": quality.get("loudness_lufs"),
+                "name": info["name"],
+                "health": health_cell(info),
+                "created": (info.get("created") or "")[:16].replace("T", " "),
+                "recordings": dataset.get("num_files"),
+                "seconds": rounded(dataset.get("total_seconds"), 1),
+                "sliders": len(info.get("sliders") or []),
+                "epochs": training.get("epochs"),
+                "validation loss": rounded(training.get("val_loss")),
+                "own vocoder": info.get("vocoder") or "—",
+                AGAINST_BASELINE: against_baseline(info),
             }
         )
-    return pd.DataFrame(rows, columns=["id", "model", "seed", "vocoder", "seconds", "waveform", "peak dBFS", "LUFS"])
+    for path, reason in scan.unreadable:
+        rows.append({"name": path.name, "health": f"⚠️ damaged, cannot be used: {page_words(reason)}"})
+    return pd.DataFrame(rows, columns=[*COLUMNS, AGAINST_BASELINE]).fillna("")
+
+
+def _entries(starred_only: bool) -> list[dict[str, Any]]:
+    entries = list(reversed(history.list_entries()[-HISTORY_ROWS:]))
+    return [e for e in entries if e.get("starred")] if starred_only else entries
+
+
+def history_rows(starred_only: bool) -> list[SoundRow]:
+    """The newest generations first, each with a big waveform, its star and its figures."""
+    rows = []
+    for e in _entries(starred_only):
+        quality = e.get("quality") or {}
+        loudness = quality.get("loudness_lufs")
+        detail = (
+            f"{(e.get('duration') or 0):.2f} s · peak {rounded(quality.get('peak_dbfs'), 1)} dBFS · "
+            f"{f'{loudness:.1f} LUFS' if loudness is not None else 'LUFS —'} · {(e.get('created') or '')[:16]}"
+        )
+        title = f"{e.get('model')} · seed {e.get('seed')} · {e.get('vocoder')}"
+        rows.append(SoundRow(e["id"], title, detail, e.get("thumbnail") or [], bool(e.get("starred"))))
+    return rows
+
+
+def history_list(starred_only: bool) -> str:
+    empty = "No starred sounds yet: ☆ stars one." if starred_only else "Nothing generated yet."
+    return list_html(history_rows(starred_only), empty, width=360, height=56)
 
 
 def history_choices() -> list[tuple[str, str]]:
     return [
         (f"{e.get('model')} · seed {e.get('seed')} · {e.get('vocoder')} · {e['id'][:15]}", e["id"])
-        for e in reversed(history.list_entries()[-HISTORY_ROWS:])
+        for e in _entries(False)
     ]
 
 
-def refreshed():
-    """Fresh tables and pickers after anything changed the library."""
+def refreshed(starred_only: bool = False, chosen: str | None = None) -> tuple:
+    """Fresh tables and pickers after anything changed the library; `chosen` stays chosen if it still exists."""
+    choices = model_choices()
+    keep = chosen if chosen in [c[1] for c in choices] else None
     return (
         models_table(),
-        gr.Dropdown(choices=model_choices()),
-        history_table(),
+        gr.Dropdown(choices=choices, value=keep),
+        history_list(starred_only),
         gr.Dropdown(choices=history_choices()),
         gr.Dropdown(choices=history_choices()),
     )
@@ -132,38 +144,85 @@ def show_model(model_id: str | None) -> tuple[dict, str]:
     return {**info, "path": home_hidden(info["path"])}, info["name"]
 
 
-def rename(model_id: str | None, new_name: str):
+def rename(model_id: str | None, new_name: str, starred_only: bool):
     if not model_id:
-        raise gr.Error("Choose a model to rename.", duration=None)
+        raise gr.Error("Choose a model under “Model” to rename.")
     model = rename_model(model_id, new_name.strip())
     gr.Info(f"Renamed to '{model.name}'.")
-    return refreshed()
+    return refreshed(starred_only, model.id)
 
 
 def ask_delete(model_id: str | None):
+    """The confirmation, with the checkpoints the model would leave behind offered for removal too."""
     if not model_id:
-        raise gr.Error("Choose a model to delete.", duration=None)
-    name = resolve_model(model_id).name
-    return gr.Row(visible=True), f"**Delete '{name}' for good?** Its file is removed; sounds you generated stay."
+        raise gr.Error("Choose a model under “Model” to delete.")
+    model = resolve_model(model_id)
+    left = run_files(model)
+    offer = gr.Checkbox(visible=False, value=False)
+    if left:
+        what = " and ".join(f"{f.what} ({size_text(f.size)})" for f in left)
+        offer = gr.Checkbox(label=f"Also remove {what}", value=True, visible=True)
+    question = f"**Delete '{model.name}' for good?** Its file is removed; sounds you generated stay."
+    return gr.Row(visible=True), question, offer
 
 
-def delete(model_id: str | None):
-    model = delete_model(model_id)
-    gr.Info(f"Deleted '{model.name}'.")
-    return gr.Row(visible=False), *refreshed()
+def delete(model_id: str | None, with_checkpoints: bool, starred_only: bool):
+    model = resolve_model(model_id) if model_id else None
+    if model is None:
+        raise gr.Error("Choose a model under “Model” to delete.")
+    left = run_files(model) if with_checkpoints else []
+    delete_model(model)
+    remove_run_files(left)
+    freed = f" and its checkpoints ({size_text(sum(f.size for f in left))})" if left else ""
+    gr.Info(f"Deleted '{model.name}'{freed}.")
+    return gr.Row(visible=False), {}, "", *refreshed(starred_only)
+
+
+def judge(model_id: str | None):
+    """Judge the model's own vocoder again on its held-out recordings (what `auto` obeys), following it."""
+    try:
+        if not model_id:
+            raise gr.Error("Choose a model under “Model” first.")
+        model = resolve_model(model_id)
+
+        def work(progress, should_stop):
+            return evaluate_model_vocoder(model, None, Settings.device, progress=progress)
+
+        job = jobs.start(f"judge:{model.id}", "judge", work, f"'{model.name}' is being judged already.")
+    except Exception as exc:
+        yield banner(refusal(exc), "error")
+        return
+    for _ in job.follow():
+        if not job.done:
+            yield stages(job, "Rendering its held-out recordings with each vocoder…")
+        elif job.error is not None:
+            yield banner(refusal(job.error), "error", bold="Could not judge it.")
+        else:
+            verdict = job.result or {}
+            kind = "success" if verdict.get("beats_baseline") else "warning"
+            yield banner(page_words(verdict.get("summary") or "Judged."), kind)
+
+
+def history_click(starred_only: bool, event: gr.EventData):
+    """▶ plays an entry in the player; ☆ stars it (★ unstars) and redraws the list."""
+    entry = history.get_entry(event.key)
+    if event.action == "star":
+        history.set_starred(entry["id"], not entry.get("starred"))
+        return gr.skip(), history_list(starred_only)
+    label = f"{entry.get('model')} · seed {entry.get('seed')} · {entry.get('vocoder')}"
+    return gr.Audio(value=for_page(entry["path"]), label=label), gr.skip()
 
 
 def compare_entries(first: str | None, second: str | None):
     """Two history entries side by side: players and every setting or figure that differs."""
     if not first or not second:
-        raise gr.Error("Choose two history entries to compare.", duration=None)
+        raise gr.Error("Choose two history entries under “A” and “B” to compare.")
     result = history.compare(first, second)
     a, b = result["a"], result["b"]
     rows = [(key, str(a.get(key)), str(b.get(key))) for key in result["differences"]]
     for key in sorted(set(a.get("quality") or {}) | set(b.get("quality") or {})):
-        rows.append(
-            (key.replace("_", " "), str((a.get("quality") or {}).get(key)), str((b.get("quality") or {}).get(key)))
-        )
+        values = [(side.get("quality") or {}).get(key) for side in (a, b)]
+        rows.append((key.replace("_", " "), *(str(rounded(v, 2)) for v in values)))
     exists = result["files_exist"]
     players = [
         gr.Audio(
@@ -175,25 +234,46 @@ def compare_entries(first: str | None, second: str | None):
     return *players, gr.Dataframe(pd.DataFrame(rows, columns=["", "A", "B"]), visible=True)
 
 
+def starred_records() -> list[dict[str, Any]]:
+    """The starred entries, oldest first: a kit in the order they were made."""
+    return list(reversed(_entries(True)))
+
+
 def build() -> LibraryTab:
     gr.Markdown("## Models")
     refresh = gr.Button("Refresh", size="sm")
-    models = gr.Dataframe(models_table(), interactive=False, wrap=True, elem_id="library-models")
+    models = gr.Dataframe(
+        models_table(),
+        interactive=False,
+        wrap=True,
+        column_widths=["12%", "24%", "10%", "6%", "6%", "5%", "5%", "7%", "7%", "18%"],
+        elem_id="library-models",
+    )
     with gr.Row():
-        model = gr.Dropdown(model_choices(), label="Model", scale=3)
+        model = gr.Dropdown(model_choices(), label="Model", scale=3, elem_id="library-model")
         open_in_generate = gr.Button("Open in Generate", variant="primary", scale=1)
-        new_name = gr.Textbox(label="New name", scale=2)
+        new_name = gr.Textbox(label="New name", scale=2, elem_id="library-new-name")
         rename_button = gr.Button("Rename", scale=1)
+        judge_button = gr.Button("Judge its vocoder again", scale=1)
         delete_button = gr.Button("Delete…", variant="stop", scale=1)
     with gr.Row(visible=False) as confirm:
         question = gr.Markdown()
-        really = gr.Button("Yes, delete it", variant="stop")
-        keep = gr.Button("No, keep it")
+        with gr.Column():
+            with_checkpoints = gr.Checkbox(visible=False, elem_id="delete-checkpoints")
+            with gr.Row():
+                really = gr.Button("Yes, delete it", variant="stop")
+                keep = gr.Button("No, keep it")
+    judged = gr.HTML(elem_id="library-judged")
     with gr.Accordion("Everything about this model", open=False):
         details = gr.JSON()
 
     gr.Markdown("## History")
-    entries = gr.Dataframe(history_table(), interactive=False, wrap=True, max_height=360)
+    starred_only = gr.Checkbox(label="Only starred ★", elem_id="starred-only")
+    entries = sound_list("history", history_list(False))
+    player = gr.Audio(
+        label="Selected sound", type="filepath", interactive=False, autoplay=True, elem_id="history-player"
+    )
+    kit_panel.build(starred_records, [], "starred-kit", "favourites")
     with gr.Row():
         first = gr.Dropdown(history_choices(), label="A", scale=2)
         second = gr.Dropdown(history_choices(), label="B", scale=2)
@@ -204,11 +284,14 @@ def build() -> LibraryTab:
     differences = gr.Dataframe(label="What differs", interactive=False, visible=False)
 
     lists = [models, model, entries, first, second]
-    refresh.click(refreshed, None, lists)
+    refresh.click(refreshed, [starred_only, model], lists)
+    starred_only.change(history_list, starred_only, entries)
+    entries.click(shows_errors(history_click), starred_only, [player, entries])
     gr.on(None, shows_errors(show_model), model, [details, new_name])
-    rename_button.click(shows_errors(rename), [model, new_name], lists)
-    delete_button.click(shows_errors(ask_delete), model, [confirm, question])
-    really.click(shows_errors(delete), model, [confirm, *lists])
+    rename_button.click(shows_errors(rename), [model, new_name, starred_only], lists)
+    delete_button.click(shows_errors(ask_delete), model, [confirm, question, with_checkpoints])
+    really.click(shows_errors(delete), [model, with_checkpoints, starred_only], [confirm, details, new_name, *lists])
     keep.click(lambda: gr.Row(visible=False), None, confirm)
+    judge_button.click(judge, model, judged, concurrency_limit=None, show_progress="hidden")
     compare.click(shows_errors(compare_entries), [first, second], [player_a, player_b, differences])
-    return LibraryTab(model, open_in_generate, refresh, lists)
+    return LibraryTab(model, open_in_generate, refresh, lists, [(refreshed, [starred_only, model], lists)])

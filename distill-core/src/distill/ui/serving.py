@@ -24,7 +24,7 @@ from distill.errors import DistillError
 from distill.fileio import FileIdentity, file_identity, io_problem, is_running
 from distill.paths import data_dir
 
-PAGE_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")  # what the page plays and downloads
+PAGE_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".zip")  # what the page plays and downloads: sounds, kits
 SESSIONS = "ui-sessions"
 
 _folder: Path | None = None  # the running server's folder, as the page addresses it
@@ -74,7 +74,7 @@ def page_folder() -> Iterator[Path]:
 
 
 def for_page(path: str | Path | None) -> str | None:
-    """`path` as the page may fetch it: a sound file linked (or copied) into the server's folder.
+    """`path` as the page may fetch it: a sound file or kit linked (or copied) into the server's folder.
 
     Outside a running server (a handler called directly) the path is returned as it is.
     """
@@ -82,7 +82,7 @@ def for_page(path: str | Path | None) -> str | None:
         return None if path is None else str(path)
     source = Path(path)
     if source.suffix.lower() not in PAGE_SUFFIXES:
-        raise DistillError(f"The app hands the page sound files only, not {source.name}.")
+        raise DistillError(f"The app hands the page sound files and kits only, not {source.name}.")
     identity = file_identity(source)
     if identity in _handed:  # a preview polled every second is linked once
         return _handed[identity]

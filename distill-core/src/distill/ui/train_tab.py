@@ -1,10 +1,16 @@
-"""Train tab: a model from a folder (live losses, stop, resume), and a model's own vocoder."""
+"""Train tab: a model from a folder (live losses, stop, resume), and a model's own vocoder.
+
+Both trainings run as app jobs (`ui.jobs`): the page that starts one follows it, and any
+page opened later (a reload, a second browser) finds the newest one on load, with its form,
+progress, charts, Stop and, once it ends, its result. A resumed run's charts continue the
+stopped run's instead of starting again at the resume epoch.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import gradio as gr
 
@@ -16,13 +22,17 @@ from distill.library.catalog import resolve_model
 from distill.models.diagnostics import resemblance_sentence
 from distill.models.format import DistillModel
 from distill.progress import Progress, TrainingCancelled
+from distill.training import checkpoint
 from distill.training.presets import PRESETS
-from distill.training.runner import train_model
+from distill.training.runner import run_dir, train_model
 from distill.ui import jobs
 from distill.ui.access import readable_folder
-from distill.ui.charts import latest_figures, make_panels, panel_updates
-from distill.ui.common import Settings, duration_text, model_choices, shows_errors
+from distill.ui.charts import PANELS, VOCODER_PANELS, latest_figures, make_panels, panel_updates
+from distill.ui.common import Settings, model_choices, number_in, refusal
+from distill.ui.notices import banner, health_warning, own_vocoder_warning, resemblance
+from distill.ui.progress_view import training_progress
 from distill.ui.serving import for_page
+from distill.ui.wording import page_words
 
 VOCODER = "hifigan"
 PRESET_HELP = {
@@ -32,6 +42,7 @@ PRESET_HELP = {
     "large": "large — over 200 recordings",
     "demo": "demo — a narrow net, quick to train",
 }
+STOPPING = "<p><b>Stopping…</b> after the current step; what is done so far is kept.</p>"
 
 
 @dataclass
@@ -41,134 +52,180 @@ class TrainTab:
     finished: list  # the training events; the app refreshes model lists after each
 
 
-def progress_html(events: list[Progress], started: float, unit: str, waiting: str) -> str:
-    """A progress bar with position, elapsed time and time left, from the engine's events."""
-    if not events or not events[-1].total:
-        return f"<p>{waiting}</p>"
-    last, first = events[-1], events[0]
-    fraction = min(1.0, last.completed / last.total)
-    elapsed = time.perf_counter() - started
-    done = last.completed - first.completed
-    left = elapsed / done * (last.total - last.completed) if done > 0 else None
-    eta = f" · about {duration_text(left)} left" if left is not None and fraction < 1 else ""
-    return (
-        f"<progress value='{fraction:.4f}' max='1' style='width:100%;height:14px'></progress>"
-        f"<p><b>{unit} {round(last.completed, 1):g} of {last.total:g}</b> ({100 * fraction:.0f} %) · "
-        f"running {duration_text(elapsed)}{eta}</p>"
-    )
-
-
 def model_report(model: DistillModel) -> str:
-    """What a finished training run produced, in the words of the CLI's summary."""
+    """What a finished training run produced, in the words of the CLI's summary, figures rounded."""
     meta = model.metadata
     dataset = meta.get("dataset") or {}
-    val = meta.get("val_loss")
+    loss, val = meta.get("train_loss"), meta.get("val_loss")
     sliders = ", ".join(s["name"] for s in (model.latent_analysis or {}).get("sliders", []))
-    extra = {
-        k: v for k, v in meta.items() if isinstance(v, int | float) and k not in ("epochs", "train_loss", "val_loss")
-    }
+    figures = [f"final loss {loss:.3f}"] if loss is not None else []
+    figures.append(f"validation loss {val:.3f}" if val is not None else "no validation loss (too few recordings)")
     lines = [
         f"### Saved model '{model.name}'",
         f"Trained {meta.get('epochs')} epochs on {dataset.get('num_files')} recordings "
-        f"({dataset.get('total_seconds', 0):.1f} s), skipped {len(dataset.get('skipped', []))}.  ",
-        f"Final loss {meta.get('train_loss', float('nan')):.4f}, validation loss "
-        + (f"{val:.4f}" if val is not None else "n/a (too few recordings to hold some out)")
-        + ".  ",
+        f"({dataset.get('total_seconds', 0):.1f} s), skipped {len(dataset.get('skipped', []))}; "
+        f"{', '.join(figures)}.  ",
         f"Sliders: {sliders}.  ",
         f"**Resemblance:** {resemblance_sentence(meta.get('resemblance'))}.  ",
     ]
-    lines += [f"{k.replace('_', ' ')}: {v:.4g}.  " for k, v in extra.items()]
+    shown = resemblance(model)
+    if shown is not None:
+        lines.append(f"{shown[0]}  ")
     lines.append("Open the **Generate** tab to play it.")
     return "\n".join(lines)
 
 
-def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, replace: bool):
-    """Start training and stream its progress and charts until it ends or is stopped."""
-    name = name.strip()
-    if not folder.strip() or not name:
-        raise gr.Error("Fill in the folder of recordings and a name for the new model.", duration=None)
-    if epochs.strip() and not epochs.strip().isdigit():
-        raise gr.Error(f"Epochs must be a whole number (or blank for the preset's), not '{epochs.strip()}'.")
-
-    def work(progress, should_stop):
-        return train_model(
-            readable_folder(Settings.access, folder),
-            name,
-            epochs=int(epochs) if epochs.strip() else None,
-            preset=preset,
-            device=Settings.device,
-            resume=resume,
-            overwrite=replace,
-            progress=progress,
-            should_stop=should_stop,
-            assess=partial(assess, device=Settings.device),
-        )
-
-    job = jobs.start(f"train:{name}", work, f"'{name}' is already training; stop it first.")
-    for events in job.follow():
-        figures = latest_figures(events)
-        status = progress_html(events, job.started, "epoch", "Loading and checking the recordings…")
-        yield status, figures, "", *panel_updates(events, "epoch")
+def outcome(job: jobs.Job, progress: str, success: str) -> str:
+    """The status panel: `progress` while running, then what happened, a warning as loud as a success."""
+    if not job.done:
+        return progress + (STOPPING if job.stopping else "")
     if isinstance(job.error, TrainingCancelled):
-        yield f"<p><b>Stopped.</b> {job.error}</p>", latest_figures(job.events), "", *panel_updates(job.events, "epoch")
-        return
+        stopped = banner(page_words(str(job.error)), "warning", bold="Stopped.")
+        if job.kind == "vocoder" and job.error.state is not None:  # the vocoder so far was stored and judged
+            warning = own_vocoder_warning(resolve_model(job.inputs["model_id"]))
+            stopped += banner(warning, "warning", bold="Auto does not use it:") if warning else ""
+        return stopped
     if job.error is not None:
-        raise job.error
-    yield (
-        "<p><b>Done.</b></p>",
-        latest_figures(job.events),
-        model_report(job.result),
-        *panel_updates(job.events, "epoch"),
+        return banner(refusal(job.error), "error", bold="Could not finish.")
+    model: DistillModel = job.result
+    warning = health_warning(model) if job.kind == "train" else own_vocoder_warning(model)
+    if warning:
+        return banner(warning, "warning", bold=f"Saved '{model.name}', but:")
+    return banner(success.format(name=model.name), "success", bold="Done.")
+
+
+def training_history(name: str) -> list[Progress]:
+    """The chart points of the run a resume continues: this app's last run of `name`, else its checkpoint's."""
+    earlier = jobs.find(f"train:{name}")
+    if earlier is not None and earlier.done:
+        return earlier.events
+    path = run_dir(name) / "checkpoint.pt"
+    if not path.is_file():
+        return []
+    points = []
+    for epoch in checkpoint.read(path)["history"]:
+        figures = {"loss": epoch["train_loss"], "recon": epoch["recon"], "kl": epoch["kl"]}
+        if epoch["val_loss"] is not None:
+            figures["val_loss"] = epoch["val_loss"]
+        points.append(Progress("train", epoch["epoch"], None, "", figures))
+    return points
+
+
+def _vae_view(job: jobs.Job) -> list[Any]:
+    progress = training_progress(job, "epoch", "Loading and checking the recordings…")
+    status = outcome(job, progress, "Saved model '{name}'. Open the Generate tab to play it.")
+    report = model_report(job.result) if job.done and job.error is None else ""
+    return [status, latest_figures(job.events), report, *panel_updates(job.events, "epoch"), job.key]
+
+
+def _refused(exc: Exception, outputs: int) -> list[Any]:
+    """A refusal before any job started: the sentence in the status panel, everything else as it was."""
+    return [banner(refusal(exc), "error"), *[gr.skip()] * (outputs - 1)]
+
+
+def _followed(job: jobs.Job, view) -> Any:
+    for _ in job.follow():
+        yield view(job)
+    job.delivered = True
+
+
+def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, replace: bool):
+    """Start training and follow its progress and charts until it ends or is stopped."""
+    name, folder, epochs = name.strip(), folder.strip(), epochs.strip()
+    try:
+        if not folder or not name:
+            raise gr.Error("Fill in “Folder of recordings” and “Model name” first.")
+        if epochs and not epochs.isdigit():
+            raise gr.Error(f"“Epochs” must be a whole number (or blank for the preset's), not '{epochs}'.")
+
+        def work(progress, should_stop):
+            return train_model(
+                readable_folder(Settings.access, folder),
+                name,
+                epochs=int(epochs) if epochs else None,
+                preset=preset,
+                device=Settings.device,
+                resume=resume,
+                overwrite=replace,
+                progress=progress,
+                should_stop=should_stop,
+                assess=partial(assess, device=Settings.device),
+            )
+
+        form = {"folder": folder, "name": name, "preset": preset, "epochs": epochs}
+        history = training_history(name) if resume else []
+        busy = f"'{name}' is already training; stop it first."
+        job = jobs.start(f"train:{name}", "train", work, busy, form, history=history)
+    except Exception as exc:
+        yield _refused(exc, 4 + PANELS)
+        return
+    yield from _followed(job, _vae_view)
+
+
+def attach(kind: str, form: tuple[str, ...], view, outputs: int):
+    """On page load: the app's newest job of `kind` with its `form` fields, as the page that started it shows it.
+
+    With none, "no change" to all `outputs`: a generator that yields nothing would empty them.
+    """
+    job = jobs.latest(kind)
+    if job is None:
+        yield [gr.skip()] * outputs
+        return
+    fields = [job.inputs[k] for k in form]
+    for update in _followed(job, view):
+        yield [*fields, *update]
+        fields = [gr.skip()] * len(fields)
+
+
+def _vocoder_view(job: jobs.Job) -> list[Any]:
+    original, latest = map(for_page, latest_previews(job.inputs["model"]))
+    waiting = f"Loading the recordings of '{job.inputs['model'].name}'…"
+    status = outcome(
+        job,
+        training_progress(job, "step", waiting),
+        "'{name}' now carries its own " + VOCODER + " vocoder, and it beats Griffin-Lim: Auto uses it everywhere.",
     )
+    panels = panel_updates(job.events, "step", VOCODER_PANELS)
+    return [status, latest_figures(job.events), original, latest, *panels, job.key]
 
 
 def train_vocoder(
     model_id: str | None, steps: float, batch_size: float, width: float, preview_every: float, resume: bool
 ):
-    """Train the chosen model's own vocoder, streaming losses and preview players."""
-    if not model_id:
-        raise gr.Error("Choose a model whose vocoder to train.", duration=None)
-    model = resolve_model(model_id)
-    dataset = model_training_audio(model)
-    config = training_config(
-        model,
-        max_steps=int(steps),
-        batch_size=int(batch_size),
-        resume=resume,
-        device=str(Settings.device),
-        discriminator_width=int(width),
-        preview_every=int(preview_every),
-    )
-
-    def work(progress, should_stop):
-        return train_model_vocoder(model, VOCODER, dataset, config, progress, should_stop=should_stop)
-
-    job = jobs.start(f"vocoder:{model.id}", work, f"The vocoder of '{model.name}' is already training; stop it first.")
-    waiting = f"Loading the {len(dataset)} recordings of '{model.name}'…"
-    for events in job.follow(1.0):
-        original, latest = map(for_page, latest_previews(model))
-        status = progress_html(events, job.started, "step", waiting)
-        yield status, latest_figures(events), original, latest, *panel_updates(events, "step")
-    original, latest = map(for_page, latest_previews(model))
-    figures = latest_figures(job.events)
-    if job.error is not None and not isinstance(job.error, TrainingCancelled):
-        raise job.error
-    if job.error is not None:
-        message = f"<p><b>Stopped.</b> {job.error} Tick <i>Resume</i> and start again to continue.</p>"
-    else:
-        message = (
-            f"<p><b>Done.</b> '{model.name}' now carries its own {VOCODER} vocoder; <i>Auto</i> uses it everywhere.</p>"
+    """Train the chosen model's own vocoder, following losses and preview players."""
+    try:
+        if not model_id:
+            raise gr.Error("Choose the model whose vocoder to train under “Model”.")
+        model = resolve_model(model_id)
+        config = training_config(
+            model,
+            max_steps=int(number_in("Steps", steps, 1, 1_000_000, whole=True)),
+            batch_size=int(number_in("Batch size", batch_size, 1, 256, whole=True)),
+            resume=resume,
+            device=str(Settings.device),
+            discriminator_width=int(number_in("Discriminator width ÷", width, 1, 64, whole=True)),
+            preview_every=int(number_in("Preview every N steps", preview_every, 1, 1_000_000, whole=True)),
         )
-    yield message, figures, original, latest, *panel_updates(job.events, "step")
+        dataset = model_training_audio(model)
+
+        def work(progress, should_stop):
+            return train_model_vocoder(model, VOCODER, dataset, config, progress, should_stop=should_stop)
+
+        busy = f"The vocoder of '{model.name}' is already training; stop it first."
+        form = {"model_id": model.id, "model": model}
+        job = jobs.start(f"vocoder:{model.id}", "vocoder", work, busy, form)
+    except Exception as exc:
+        yield _refused(exc, 5 + PANELS)
+        return
+    yield from _followed(job, _vocoder_view)
 
 
-def stop_training(name: str) -> None:
-    jobs.stop(f"train:{name.strip()}")
-
-
-def stop_vocoder_training(model_id: str | None) -> None:
-    if model_id:
-        jobs.stop(f"vocoder:{model_id}")
+def stop_job(key: str, fallback: str) -> None:
+    """The Stop button: the job this page shows (or the one `fallback` names), with word that it was heard."""
+    if jobs.stop(key or fallback):
+        gr.Info("Stopping after the current step; what is done so far is kept.")
+    else:
+        gr.Info("Nothing is training there right now.")
 
 
 def build() -> TrainTab:
@@ -187,15 +244,20 @@ def build() -> TrainTab:
         with gr.Row():
             start = gr.Button("Start training", variant="primary")
             stop = gr.Button("Stop (keeps the last finished epoch)", variant="stop")
-        status = gr.HTML()
-        figures = gr.Markdown()
-        with gr.Row():
-            panels = make_panels("epoch")
-        report = gr.Markdown()
-        trained = start.click(
-            shows_errors(train_vae), [folder, name, preset, epochs, resume, replace], [status, figures, report, *panels]
-        )
-        stop.click(stop_training, name, None)
+        status = gr.HTML(elem_id="train-status")
+        figures = gr.Markdown(elem_id="train-figures")
+        panels = make_panels("epoch")
+        report = gr.Markdown(elem_id="train-report")
+        watched = gr.State("")
+        shown = [status, figures, report, *panels, watched]
+        trained = start.click(train_vae, [folder, name, preset, epochs, resume, replace], shown, concurrency_limit=None)
+        form = [folder, name, preset, epochs]
+
+        def watch_training():
+            yield from attach("train", ("folder", "name", "preset", "epochs"), _vae_view, len(form + shown))
+
+        gr.on(None, watch_training, None, [*form, *shown], concurrency_limit=None)
+        stop.click(lambda key, typed: stop_job(key, f"train:{typed.strip()}"), [watched, name], None)
 
     with gr.Column(elem_id="train-vocoder"):
         gr.Markdown(
@@ -204,25 +266,32 @@ def build() -> TrainTab:
         )
         with gr.Row():
             vocoder_model = gr.Dropdown(model_choices(), label="Model", scale=3)
-            steps = gr.Number(2000, label="Steps", precision=0, minimum=1, scale=1)
-            batch = gr.Number(4, label="Batch size", precision=0, minimum=1, scale=1)
-            width = gr.Number(1, label="Discriminator width ÷ (4 is faster on a CPU)", precision=0, minimum=1, scale=1)
-            preview_every = gr.Number(200, label="Preview every N steps", precision=0, minimum=1, scale=1)
-            vocoder_resume = gr.Checkbox(label="Resume", scale=1)
+            steps = gr.Number(2000, label="Steps", precision=0, scale=1)
+            batch = gr.Number(4, label="Batch size", precision=0, scale=1)
+            width = gr.Number(1, label="Discriminator width ÷ (4 is faster on a CPU)", precision=0, scale=1)
+            preview_every = gr.Number(200, label="Preview every N steps", precision=0, scale=1)
+            vocoder_resume = gr.Checkbox(label="Resume a stopped run", scale=1)
         with gr.Row():
             vocoder_start = gr.Button("Start vocoder training", variant="primary")
             vocoder_stop = gr.Button("Stop (keeps a checkpoint)", variant="stop")
         vocoder_status = gr.HTML(elem_id="vocoder-status")
         vocoder_figures = gr.Markdown(elem_id="vocoder-figures")
-        with gr.Row():
-            vocoder_panels = make_panels("step")
+        vocoder_panels = make_panels("step")
         with gr.Row():
             original = gr.Audio(label="Original recording", type="filepath", interactive=False)
             preview = gr.Audio(label="Latest reconstruction by the vocoder", type="filepath", interactive=False)
+        vocoder_watched = gr.State("")
+        vocoder_shown = [vocoder_status, vocoder_figures, original, preview, *vocoder_panels, vocoder_watched]
         vocoder_trained = vocoder_start.click(
-            shows_errors(train_vocoder),
+            train_vocoder,
             [vocoder_model, steps, batch, width, preview_every, vocoder_resume],
-            [vocoder_status, vocoder_figures, original, preview, *vocoder_panels],
+            vocoder_shown,
+            concurrency_limit=None,
         )
-        vocoder_stop.click(stop_vocoder_training, vocoder_model, None)
+
+        def watch_vocoder_training():
+            yield from attach("vocoder", ("model_id",), _vocoder_view, 1 + len(vocoder_shown))
+
+        gr.on(None, watch_vocoder_training, None, [vocoder_model, *vocoder_shown], concurrency_limit=None)
+        vocoder_stop.click(lambda key, chosen: stop_job(key, f"vocoder:{chosen}"), [vocoder_watched, vocoder_model])
     return TrainTab(folder, vocoder_model, [trained, vocoder_trained])

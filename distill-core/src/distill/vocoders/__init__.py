@@ -23,13 +23,14 @@ from distill.audio.spectrogram import (
 from distill.errors import DistillError
 from distill.fileio import atomic_path
 from distill.paths import vocoders_dir
-from distill.progress import Progress, ProgressCallback, ShouldStop, TrainingCancelled
+from distill.progress import Cancelled, Progress, ProgressCallback, ShouldStop, TrainingCancelled, size_text
 from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.streaming import Chunk, context_chunks, stream_with_context, vocode_with_context
 from distill.vocoders.types import (
     GeneratorVocoder,
     TrainingAudio,
     Vocoder,
+    VocoderAssets,
     VocoderState,
     VocoderUnavailable,
     fit_length,
@@ -41,6 +42,7 @@ from distill.vocoders.verdict import own_vocoder_proven
 
 __all__ = [
     "STFT_WINDOWS",
+    "Cancelled",
     "Chunk",
     "DistillError",
     "GeneratorVocoder",
@@ -51,6 +53,7 @@ __all__ = [
     "TrainingAudio",
     "TrainingCancelled",
     "Vocoder",
+    "VocoderAssets",
     "VocoderState",
     "VocoderUnavailable",
     "atomic_path",
@@ -69,6 +72,7 @@ __all__ = [
     "pad_short_mel",
     "resample",
     "resampled",
+    "size_text",
     "stream_with_context",
     "vocode_with_context",
     "vocoders_dir",

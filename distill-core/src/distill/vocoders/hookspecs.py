@@ -1,8 +1,10 @@
-"""The three hooks a vocoder plugin implements (a contract; docs/writing-a-vocoder-plugin.md §2).
+"""The hooks a vocoder plugin implements (a contract; docs/writing-a-vocoder-plugin.md §2).
 
-A plugin is any object (usually a module) with `@hookimpl` functions, registered under
-its entry-point name in the `distill.vocoders` group. An implementation may accept any
-subset of a hook's arguments, so new arguments never break an existing plugin.
+Three are fixed by name (`vocoder_priority`, `load_vocoder`, `train_vocoder`); the two asset
+hooks are optional, for plugins that download something before their first render. A plugin
+is any object (usually a module) with `@hookimpl` functions, registered under its
+entry-point name in the `distill.vocoders` group. An implementation may accept any subset
+of a hook's arguments, so new arguments and new hooks never break an existing plugin.
 """
 
 from __future__ import annotations
@@ -47,4 +49,26 @@ def train_vocoder(name, model, dataset, config, progress, should_stop):
     `kill`, the stop button and a launcher's stop file all make it answer True. Ask it
     between steps and, when True, keep a checkpoint and raise `TrainingCancelled` saying
     how to resume (with the state so far, to have it stored and judged).
+    """
+
+
+@hookspec(firstresult=True)
+def vocoder_assets(name):
+    """What the vocoder called `name` downloads before its first use, as a `VocoderAssets`; optional.
+
+    None if `name` is not yours or it needs nothing. Must be cheap (no network): front ends
+    call it to show whether the vocoder is ready, and `unavailable` (e.g. offline and not
+    downloaded) marks the vocoder as one that cannot serve now, with that sentence.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_vocoder_assets(name, progress, should_stop):
+    """Download now what `vocoder_assets` describes (a "Download now" button); optional.
+
+    Return the `VocoderAssets` afterwards, or None if `name` is not yours. Report the
+    transfer through `progress` (`unit="bytes"`, `message` a sentence saying what it is, its
+    size and that it happens once). Ask `should_stop` between blocks: when it answers True,
+    raise `Cancelled`, leaving no file that a later load could take for whole. Raise
+    `VocoderUnavailable`, naming the folder for files placed by hand, when it cannot download.
     """

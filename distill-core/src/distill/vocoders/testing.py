@@ -40,7 +40,7 @@ from distill.models.format import DistillModel
 from distill.vocoders import hookspecs
 from distill.vocoders.output import conform, declared_rate
 from distill.vocoders.plugins import PluginHooks, build_vocoder, claims, origin
-from distill.vocoders.types import Vocoder, model_spectrogram_config
+from distill.vocoders.types import Vocoder, VocoderAssets, model_spectrogram_config
 
 PEAK_BOUND = 4.0  # +12 dBFS: louder than this is garbage, whatever the weights
 SILENCE_PEAK = 1e-3  # -60 dBFS
@@ -154,7 +154,7 @@ class VocoderConformance:
 
     def test_hooks_take_only_documented_arguments_and_answer_sensibly(self, conformance_plugin, conformance_model):
         hooks, name = conformance_plugin, self.vocoder_name
-        for hook in ("vocoder_priority", "load_vocoder", "train_vocoder"):
+        for hook in ("vocoder_priority", "load_vocoder", "train_vocoder", "vocoder_assets", "fetch_vocoder_assets"):
             spec = set(inspect.signature(getattr(hookspecs, hook)).parameters)
             taken = hooks.arguments(name, hook)
             assert taken is None or set(taken) <= spec, f"{hook} takes {taken}; allowed: {sorted(spec)}"
@@ -165,6 +165,12 @@ class VocoderConformance:
         assert foreign is None, "load_vocoder must return None for a name that is not the plugin's own"
         if hooks.implementation(name, "train_vocoder") is not None:
             assert hooks.call(name, "train_vocoder", name="not-" + name) is None
+        for hook in ("vocoder_assets", "fetch_vocoder_assets"):
+            if hooks.implementation(name, hook) is not None:
+                assert hooks.call(name, hook, name="not-" + name) is None, f"{hook} must return None for another name"
+        if hooks.implementation(name, "vocoder_assets") is not None:
+            assets = hooks.call(name, "vocoder_assets", name=name)
+            assert assets is None or isinstance(assets, VocoderAssets), f"vocoder_assets returned {assets!r}"
 
     # --- the output contract ---------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The vocoder types: what a plugin returns (`Vocoder`, `VocoderState`) and what it is handed (`TrainingAudio`)."""
+"""The vocoder types: what a plugin returns (`Vocoder`, `VocoderState`, `VocoderAssets`) and what it is
+handed (`TrainingAudio`)."""
 
 from __future__ import annotations
 
@@ -111,6 +112,24 @@ class VocoderState:
     config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
     steps: int | None = None  # optimizer steps it was trained for, when the plugin counts them
+
+
+@dataclass
+class VocoderAssets:
+    """What a vocoder downloads once before it can serve (weights from a model hub), and where that stands.
+
+    A plugin describes them through the optional `vocoder_assets` hook so that a front end can
+    show their state and fetch them ahead of time (`fetch_vocoder_assets`), instead of a first
+    render that seems to hang for the length of a transfer. Sizes are bytes.
+    """
+
+    title: str  # what they are, as a sentence's object: "the BigVGAN-v2 universal vocoder"
+    folder: Path  # where they live, and where a user without a network may place them by hand
+    ready: bool  # everything is here: the vocoder loads without a network
+    download_bytes: int | None  # what a download transfers (the plugin's estimate until the hub says)
+    bytes_on_disk: int = 0  # what the folder holds now
+    contents: str = ""  # what is on disk, in words, when it is more than the download itself
+    unavailable: str | None = None  # why they cannot be fetched now (e.g. offline): one sentence naming `folder`
 
 
 @dataclass

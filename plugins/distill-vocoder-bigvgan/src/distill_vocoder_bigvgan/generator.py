@@ -16,12 +16,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from distill.vocoders import Progress, ProgressCallback
 from distill_vocoder_bigvgan import time_major
 from distill_vocoder_bigvgan.activations import AntiAliasedActivation, Snake, SnakeBeta
 from distill_vocoder_bigvgan.weights_cache import read_cached_state, write_cached_state
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "bigvgan_generator.pt"
+PREPARE_TASK = "prepare bigvgan"
+PREPARE_MESSAGE = "Preparing the vocoder for this machine…"
+PREPARED_MESSAGE = "Prepared the vocoder for this machine"
 
 
 @dataclass
@@ -179,13 +183,16 @@ def read_config(directory: Path) -> BigVGANConfig:
     return BigVGANConfig.from_json(json.loads((Path(directory) / CONFIG_FILE).read_text()))
 
 
-def load_generator(directory: str | Path, device: str | torch.device = "cpu") -> BigVGANGenerator:
+def load_generator(
+    directory: str | Path, device: str | torch.device = "cpu", progress: ProgressCallback | None = None
+) -> BigVGANGenerator:
     """The official checkpoint in `directory` (config.json + bigvgan_generator.pt), eval mode.
 
     Keys must match exactly (after folding weight norm): a checkpoint for another
     architecture is an error, not a silently half-loaded model. The folded weights are
     cached beside the checkpoint (`weights_cache`); the module is built without random
-    initialisation and takes the loaded tensors as they are.
+    initialisation and takes the loaded tensors as they are. Building that cache takes
+    seconds, once: it is reported through `progress` as its own step.
     """
     directory = Path(directory)
     config = read_config(directory)
@@ -193,6 +200,8 @@ def load_generator(directory: str | Path, device: str | torch.device = "cpu") ->
     state = read_cached_state(directory, sources)
     cached = state is not None
     if state is None:
+        if progress is not None:
+            progress(Progress(PREPARE_TASK, 0, None, PREPARE_MESSAGE))
         payload = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         if isinstance(payload, dict) and "generator" in payload:
             payload = payload["generator"]
@@ -203,4 +212,6 @@ def load_generator(directory: str | Path, device: str | torch.device = "cpu") ->
     time_major.lay_out_weights(generator)  # the loaded tensors replaced the laid-out ones
     if not cached:  # the laid-out weights, so that later loads map them and copy nothing
         write_cached_state(directory, sources, generator.state_dict())
+        if progress is not None:
+            progress(Progress(PREPARE_TASK, 1, 1, PREPARED_MESSAGE))
     return generator.to(device).eval()

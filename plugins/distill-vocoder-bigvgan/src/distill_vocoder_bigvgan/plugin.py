@@ -7,7 +7,7 @@ import os
 import torch
 
 from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config
-from distill_vocoder_bigvgan.download import ensure_weights
+from distill_vocoder_bigvgan.download import describe, ensure_weights
 
 NAME = "bigvgan"
 COMPILE_SWITCH = "DISTILL_BIGVGAN_COMPILE"
@@ -27,23 +27,44 @@ def vocoder_priority(model):
 def load_vocoder(name, model, device, progress):
     if name != NAME:
         return None
-    from distill_vocoder_bigvgan.generator import load_generator
     from distill_vocoder_bigvgan.vocoder import BigVGANVocoder
 
     folder = ensure_weights(progress)
-    try:
-        generator = load_generator(folder, device)
-    except Exception as exc:
-        raise VocoderUnavailable(
-            f"The BigVGAN weights in {folder} are damaged or incomplete ({type(exc).__name__}); "
-            "delete the folder to download them again, or replace the two files by hand."
-        ) from exc
+    generator = _load(folder, device, progress)
     generator = generator.to(precision(device))
     if os.environ.get(COMPILE_SWITCH, "").strip() in ("1", "true", "yes"):
         # About 5 % faster on a 2-core CPU once compiled (bench_bigvgan.py), but compiling takes 40-110 s:
         # worth it for long renders only.
         generator = torch.compile(generator, dynamic=False)
     return BigVGANVocoder(generator, model_spectrogram_config(model))
+
+
+@hookimpl
+def vocoder_assets(name):
+    """The weights' state: a 489 MB download on first use, or ready (with what the folder holds)."""
+    return describe() if name == NAME else None
+
+
+@hookimpl
+def fetch_vocoder_assets(name, progress, should_stop):
+    """Download the weights now and prepare them for this machine, so the first render waits for neither."""
+    if name != NAME:
+        return None
+    _load(ensure_weights(progress, should_stop), "cpu", progress)
+    return describe()
+
+
+def _load(folder, device, progress):
+    """The generator from `folder`, one sentence if the files there are not a whole checkpoint."""
+    from distill_vocoder_bigvgan.generator import load_generator
+
+    try:
+        return load_generator(folder, device, progress)
+    except Exception as exc:
+        raise VocoderUnavailable(
+            f"The BigVGAN weights in {folder} are damaged or incomplete ({type(exc).__name__}); "
+            "delete the folder to download them again, or replace the two files by hand."
+        ) from exc
 
 
 def precision(device: torch.device | str) -> torch.dtype:
