@@ -199,7 +199,7 @@ def test_the_apps_library_deletes_exactly_the_copy_it_was_shown(kit):
     shutil.copyfile(kit, kit.with_name("kit-backup.distill"))
     choices = dict((label, value) for label, value in library_tab.model_choices())
     assert len(set(choices.values())) == 2
-    library_tab.delete(choices["kit-backup"])
+    library_tab.delete(choices["kit-backup"], False, False)
     assert kit.is_file() and not kit.with_name("kit-backup.distill").exists()
     assert [m.name for m in list_models()] == ["kit"]
 
@@ -268,5 +268,6 @@ def test_the_apps_history_lists_survive_hand_edited_entries(distill_home):
     kept = history.record({"model": "kit", "seed": 5}, [0.0, 1e308, 1.0])
     for stem, text in HAND_EDITED_HISTORY.items():
         (distill_home / "history" / f"20200101T000000000000-{stem}.json").write_text(text)
-    assert list(library_tab.history_table()["id"]) == [kept]
+    assert [row.key for row in library_tab.history_rows(False)] == [kept]
+    assert "Nothing generated yet" not in library_tab.history_list(False)
     assert [value for _, value in library_tab.history_choices()] == [kept]

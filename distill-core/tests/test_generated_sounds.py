@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from distill.audio.io import write_audio
 from distill.audio.resemblance import sounding_seconds
@@ -60,10 +61,14 @@ def write_tones(folder: Path) -> None:
 
 
 def partial_count(wav: torch.Tensor) -> int:
-    """Spectral peaks within 30 dB of the strongest, in the first 0.3 s (4096-point STFT)."""
+    """Spectral lines in the first 0.3 s: peaks within 40 dB of the strongest that stand 15 dB
+    above the median of their ±150 Hz (4096-point STFT), so a band or noise counts as none."""
     spectrum = torch.stft(wav[: round(0.3 * RATE)], 4096, 1024, window=torch.hann_window(4096), return_complex=True)
     db = 10 * torch.log10(spectrum.abs().pow(2).mean(-1) + 1e-12)
-    peak = (db[1:-1] > db[:-2]) & (db[1:-1] > db[2:]) & (db[1:-1] > db.max() - 30)
+    half = 13  # bins of 11.7 Hz
+    floor = F.pad(db[None, None], (half, half), mode="replicate").unfold(-1, 2 * half + 1, 1)[0, 0].median(-1).values
+    inner = db[1:-1]
+    peak = (inner > db[:-2]) & (inner >= db[2:]) & (inner > db.max() - 40) & (inner - floor[1:-1] > 15)
     return int(peak.sum())
 
 
@@ -85,12 +90,14 @@ def test_generated_hits_ring_as_long_as_the_collection_and_the_longest_are_not_c
     real = torch.tensor(write_tails(tmp_path))
     sounds, _ = one_per_sound(tmp_path, "tails")
     generated = torch.tensor([sounding_seconds(s) for s in sounds])
-    assert float(generated.median()) == pytest.approx(float(real.median()), rel=0.25)
-    assert float(generated.max()) >= 0.75 * float(real.max())  # the 2.4 s tails are learned, not cut at a window
+    shown = f"generated {generated.sort().values.tolist()}, real {real.sort().values.tolist()}"
+    assert float(generated.median()) == pytest.approx(float(real.median()), rel=0.25), shown
+    assert float(generated.max()) >= 0.75 * float(real.max()), shown  # the 2.4 s tails are learned, not cut
 
 
 def test_generated_tones_keep_their_partials(tmp_path, small_network):
     write_tones(tmp_path)
     sounds, _ = one_per_sound(tmp_path, "tones")
     counts = sorted(partial_count(s) for s in sounds)
-    assert counts[len(counts) // 2] >= 4  # the tones have 5; a blurred decoder smears them into 1-2 bands
+    # the tones have 5 lines; a blurred decoder smears them into 1-2 bands, a noisy one adds false lines
+    assert abs(counts[len(counts) // 2] - 5) <= 1, counts

@@ -117,7 +117,7 @@ def planned_changes(spec: str, arguments: list[str]) -> set[str]:
             report = Path(folder) / "report.json"
             run_installer("install", ["--dry-run", "--quiet", "--report", str(report), spec, *arguments])
             plan = json.loads(report.read_text(encoding="utf-8"))
-        return {normalised(item["metadata"]["Name"]) for item in plan.get("install", [])}
+        return {normalised(item["metadata"]["name"]) for item in plan.get("install", [])}  # PEP 566 JSON keys
     output = run_installer("install", ["--dry-run", spec, *arguments])
     return {normalised(match.group(1)) for match in map(UV_PLAN_LINE.match, output.splitlines()) if match}
 
