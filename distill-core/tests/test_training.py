@@ -126,7 +126,7 @@ def test_a_collection_of_different_one_shots_trains_a_live_model(varied_one_shot
 def test_progress_reports_whether_the_model_is_alive(collection_dir):
     seen = []
     train_model(collection_dir, "watched", epochs=2, vae_config=TINY_VAE, progress=seen.append)
-    figures = [e.metrics for e in seen if e.metrics][-1]
+    figures = [e.metrics for e in seen if e.metrics and e.message.startswith("epoch")][-1]
     assert {"active_units", "heldout_l1", "mean_segment_l1", "silence_l1"} <= figures.keys()
 
 

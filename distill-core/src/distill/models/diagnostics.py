@@ -38,6 +38,11 @@ class Diagnostics:
     held_out: bool  # whether `recon` was measured on recordings the model never trained on
 
     @property
+    def ignores_input(self) -> bool:
+        """Collapse proper: the latent went unused, which a weaker KL weight can cure."""
+        return self.active_units <= 1
+
+    @property
     def collapsed(self) -> bool:
         best = min(self.mean_baseline, self.silence_baseline)
         return self.active_units <= 1 or self.recon >= COLLAPSE_RATIO * best

@@ -3,9 +3,9 @@ model is alive, analyse, save.
 
 Ctrl-C (or a stop button) loses at most the epoch in flight, and `resume=True`
 continues bit-for-bit from the last finished epoch (see `training/checkpoint.py`). A run
-on the preset's budget that ends collapsed is retried once with a weaker KL weight (a run
-of a fixed `--epochs` is not: it may simply be too short); a model that is still
-collapsed never replaces a healthy one and is never saved as if it were fine.
+on the preset's budget whose latent went unused is retried once with a weaker KL weight
+(a run of a fixed `--epochs` is not: it may simply be too short); a model that is still
+collapsed or not learned never replaces a healthy one and is never saved as if it were fine.
 """
 
 from __future__ import annotations
@@ -154,12 +154,15 @@ def _train(
             checkpoint.check_fits(resumed, run.checkpoint, attempt_preset, recordings)
         vae, state = run.fit(arch, attempt_preset, attempt, resumed, recordings)
         diagnostics = diagnose(vae, train, val)
-        if not diagnostics.collapsed or attempt or epochs is not None:
+        # Only an unused latent is retried: a model that uses its latent but reconstructs held-out
+        # recordings no better than silence (a small, varied collection) gains nothing from a weaker
+        # KL weight, and a second run would double its training time.
+        if not diagnostics.ignores_input or attempt or epochs is not None:
             break
         log.warning("Training of '%s' ended %s; retrying once with a weaker KL weight.", name, diagnostics.sentence())
         attempt, resumed = 1, None
 
-    if not diagnostics.collapsed:  # health is the first phase's: sharpening trades a little L1 for detail
+    if not diagnostics.ignores_input:  # health is the first phase's: sharpening trades a little L1 for detail
         run.sharpen(vae, attempt_preset, attempt)
     vae.eval().cpu()
     analysis = analyse_latents(vae, segments, config, owners if layout.mode == TEXTURE else None)
@@ -181,7 +184,7 @@ def _train(
             "segments": {"train": len(train_idx), "validation": len(val_idx)},
         },
     )
-    if assess is not None and reference is not None and not diagnostics.collapsed:
+    if assess is not None and reference is not None and not diagnostics.ignores_input:
         if progress is not None:
             progress(Progress("train", 0, None, "listening to what the model generates"))
         model.metadata["resemblance"] = assess(model, reference)
