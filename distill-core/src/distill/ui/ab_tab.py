@@ -14,12 +14,13 @@ from distill.host.selector import AUTO
 from distill.inference.outputs import ensure_writable, generate_files, output_path
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
+from distill.models.format import DistillModel
 from distill.paths import generated_dir
 from distill.ui.access import home_hidden
 from distill.ui.common import Settings, model_choices, page_progress, shows_errors
 from distill.ui.generate_tab import GenerateTab, parse_seed, slider_values
 from distill.ui.serving import for_page
-from distill.vocoders.verdict import BASELINE
+from distill.vocoders.verdict import BASELINE, GENERATION, RESYNTHESIS, verdict_summary
 
 
 @dataclass
@@ -89,7 +90,13 @@ def render_pair(
         for side, name, r in zip("AB", names, records, strict=True)
     ]
     summary = f"Model **{model.name}**, seed {chosen_seed}, {float(duration):g} s.  \n" + "  \n".join(notes)
-    return *players, summary
+    return *players, summary + own_vocoder_note(model, GENERATION)
+
+
+def own_vocoder_note(model: DistillModel | None, purpose: str) -> str:
+    """The held-out verdict on the model's own vocoder for the path this section renders, in words (or nothing)."""
+    sentence = verdict_summary(model, purpose) if model is not None else None
+    return f"  \n*Its own vocoder, measured on held-out recordings:* {sentence}" if sentence else ""
 
 
 def resynthesise_pair(
@@ -132,7 +139,7 @@ def resynthesise_pair(
         gr.Audio(value=for_page(r["path"]), label=f"{side}: {chosen_name(asked, r)}")
         for side, asked, r in zip("AB", (first, second), records, strict=True)
     ]
-    return *players, gr.Dataframe(table, visible=True)
+    return *players, gr.Dataframe(table, visible=True), own_vocoder_note(model, RESYNTHESIS)
 
 
 def build(generate: GenerateTab) -> ABTab:
@@ -169,7 +176,10 @@ def build(generate: GenerateTab) -> ABTab:
         resyn_a = gr.Audio(label="A", type="filepath", interactive=False)
         resyn_b = gr.Audio(label="B", type="filepath", interactive=False)
     figures = gr.Dataframe(label="Against the original", interactive=False, visible=False, elem_id="ab-figures")
+    verdict = gr.Markdown(elem_id="ab-resynthesis-verdict")
     resyn_go.click(
-        shows_errors(resynthesise_pair), [recording, model, resyn_first, resyn_second], [resyn_a, resyn_b, figures]
+        shows_errors(resynthesise_pair),
+        [recording, model, resyn_first, resyn_second],
+        [resyn_a, resyn_b, figures, verdict],
     )
     return ABTab(model)

@@ -1,9 +1,10 @@
 """Training figures as charts: every metric the engine reports, grouped into small panels.
 
 The engine decides which figures exist (losses, validation loss, collapse figures, GAN
-losses); this module only groups them: `val_X` shares a panel with `X` so train and
-validation can be compared on one axis, every other figure gets a panel of its own, and
-rates (`.../s`) are shown as text rather than charted.
+losses, the held-out curve); this module only groups them: `val_X` shares a panel with `X`
+so train and validation can be compared on one axis, `X: A` and `X: B` share panel `X`
+(a line each: the own vocoder's held-out distance against the baseline's), every other
+figure gets a panel of its own, and rates (`.../s`) are shown as text rather than charted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ PANELS = 6
 
 
 def family(metric: str) -> str:
-    """The panel a metric is drawn in: `val_loss` and `loss` share `loss`."""
+    """The panel a metric is drawn in: `val_loss` and `loss` share `loss`; `X: A` and `X: B` share `X`."""
+    if ": " in metric:
+        return metric.split(": ", 1)[0]
     for prefix in ("val_", "validation_", "train_", "heldout_"):
         if metric.startswith(prefix):
             return metric[len(prefix) :]

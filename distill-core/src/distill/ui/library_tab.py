@@ -13,7 +13,14 @@ from distill.library.catalog import delete_model, describe_library, describe_mod
 from distill.ui.access import home_hidden
 from distill.ui.common import model_choices, shows_errors
 from distill.ui.serving import for_page
-from distill.vocoders.verdict import BASELINE, baseline_distances, display_name
+from distill.vocoders.verdict import (
+    BASELINE,
+    GENERATION,
+    RESYNTHESIS,
+    baseline_distances,
+    display_name,
+    path_verdict,
+)
 
 BARS = "▁▂▃▄▅▆▇█"
 HISTORY_ROWS = 200
@@ -70,15 +77,23 @@ def models_table() -> pd.DataFrame:
 
 
 def against_baseline(info: dict) -> str:
-    """How the model's own vocoder did on its held-out recordings: `worse (2.21 vs 0.71)`, lower is closer."""
+    """How the model's own vocoder did on its held-out recordings, per path:
+    `generated: better (1.04 vs 1.71); resynthesised: worse (0.83 vs 0.68)`, lower is closer."""
     if not info.get("vocoder"):
         return "—"
     verdict = info.get("vocoder_evaluation")  # `describe_model` read it (`read_verdict`)
-    distances = baseline_distances(verdict) if verdict else None
-    if distances is None:
+    if not verdict:
         return "not judged yet"
-    better = "better" if verdict["beats_baseline"] else "worse"
-    return f"{better} ({distances[0]:.2f} vs {distances[1]:.2f})"
+    parts = []
+    for path, label in ((GENERATION, "generated"), (RESYNTHESIS, "resynthesised")):
+        distances = baseline_distances(verdict, path)
+        if distances is None:
+            parts.append(f"{label}: not judged yet")
+            continue
+        better = "better" if path_verdict(verdict, path)["beats_baseline"] else "worse"
+        stale = ", stale: VAE retrained" if path == GENERATION and info.get("vocoder_stale") else ""
+        parts.append(f"{label}: {better} ({distances[0]:.2f} vs {distances[1]:.2f}{stale})")
+    return "; ".join(parts)
 
 
 def waveform_text(peaks: list[float]) -> str:

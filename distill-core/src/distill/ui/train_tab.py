@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -9,7 +10,7 @@ from functools import partial
 import gradio as gr
 
 from distill.host.recordings import model_training_audio
-from distill.host.vocoder_runs import latest_previews, training_config
+from distill.host.vocoder_runs import DEFAULT_STEPS, latest_previews, training_config
 from distill.host.vocoder_training import train_model_vocoder
 from distill.inference.assessment import assess
 from distill.library.catalog import resolve_model
@@ -23,6 +24,7 @@ from distill.ui.access import readable_folder
 from distill.ui.charts import latest_figures, make_panels, panel_updates
 from distill.ui.common import Settings, duration_text, model_choices, shows_errors
 from distill.ui.serving import for_page
+from distill.vocoders.verdict import verdict_summary
 
 VOCODER = "hifigan"
 PRESET_HELP = {
@@ -123,7 +125,12 @@ def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, re
 
 
 def train_vocoder(
-    model_id: str | None, steps: float, batch_size: float, width: float, preview_every: float, resume: bool
+    model_id: str | None,
+    steps: float,
+    batch_size: float | None,
+    width: float | None,
+    preview_every: float,
+    resume: bool,
 ):
     """Train the chosen model's own vocoder, streaming losses and preview players."""
     if not model_id:
@@ -133,10 +140,10 @@ def train_vocoder(
     config = training_config(
         model,
         max_steps=int(steps),
-        batch_size=int(batch_size),
+        batch_size=int(batch_size) if batch_size else None,
         resume=resume,
         device=str(Settings.device),
-        discriminator_width=int(width),
+        discriminator_width=int(width) if width else None,
         preview_every=int(preview_every),
     )
 
@@ -156,9 +163,8 @@ def train_vocoder(
     if job.error is not None:
         message = f"<p><b>Stopped.</b> {job.error} Tick <i>Resume</i> and start again to continue.</p>"
     else:
-        message = (
-            f"<p><b>Done.</b> '{model.name}' now carries its own {VOCODER} vocoder; <i>Auto</i> uses it everywhere.</p>"
-        )
+        verdict = html.escape(verdict_summary(job.result) or "")
+        message = f"<p><b>Done.</b> '{html.escape(model.name)}' now carries its own {VOCODER} vocoder. {verdict}</p>"
     yield message, figures, original, latest, *panel_updates(job.events, "step")
 
 
@@ -199,14 +205,18 @@ def build() -> TrainTab:
 
     with gr.Column(elem_id="train-vocoder"):
         gr.Markdown(
-            "## Train a model's own vocoder\nA HiFi-GAN learned from the model's own recordings can sound closer to "
-            "them than a universal vocoder. It takes long on a CPU (thousands of steps); you can stop and resume."
+            "## Train a model's own vocoder\nA HiFi-GAN that learns how this model's decoded spectrograms should "
+            "sound, from the model's renderings of your own recordings. The chart *generation-path distance* shows, "
+            "on recordings it never trains on, how far its renders of the model's mels are from the recordings, "
+            "beside Griffin-Lim's (lower is closer): once its line is below, it has overtaken. You can stop and resume."
         )
         with gr.Row():
             vocoder_model = gr.Dropdown(model_choices(), label="Model", scale=3)
-            steps = gr.Number(2000, label="Steps", precision=0, minimum=1, scale=1)
-            batch = gr.Number(4, label="Batch size", precision=0, minimum=1, scale=1)
-            width = gr.Number(1, label="Discriminator width ÷ (4 is faster on a CPU)", precision=0, minimum=1, scale=1)
+            steps = gr.Number(DEFAULT_STEPS, label="Steps", precision=0, minimum=1, scale=1)
+            batch = gr.Number(None, label="Batch size (blank: the recipe's)", precision=0, minimum=1, scale=1)
+            width = gr.Number(
+                None, label="Discriminator width ÷ (blank: the recipe's)", precision=0, minimum=1, scale=1
+            )
             preview_every = gr.Number(200, label="Preview every N steps", precision=0, minimum=1, scale=1)
             vocoder_resume = gr.Checkbox(label="Resume", scale=1)
         with gr.Row():
