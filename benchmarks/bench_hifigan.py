@@ -135,6 +135,12 @@ def _cell(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _change(row: dict) -> str:
+    """The own vocoder's generation-path distance relative to Griffin-Lim's: `-12 %` is 12 % nearer."""
+    own, baseline = row[f"{GENERATION}_own"], row[f"{GENERATION}_gl"]
+    return "-" if own is None or not baseline else f"{(own - baseline) / baseline * 100:+.0f} %"
+
+
 def report() -> None:
     """Every stored default curve as a table: steps, CPU-minutes, both paths, both measures, own vs Griffin-Lim."""
     for log in sorted(OUT.glob("*/curve-default.jsonl")):
@@ -143,6 +149,7 @@ def report() -> None:
             "step",
             "CPU-min",
             "gen. distance own / GL",
+            "gen. distance vs GL",
             "gen. ViSQOL own / GL",
             "resyn. distance own / GL",
             "resyn. ViSQOL own / GL",
@@ -151,17 +158,15 @@ def report() -> None:
             "(distance lower, ViSQOL higher is better)",
         )
         for row in rows:
+            cells = [
+                f"{_cell(row[f'{path}_own{kind}'], digits)} / {_cell(row[f'{path}_gl{kind}'], digits)}"
+                for path in (GENERATION, RESYNTHESIS)
+                for kind, digits in (("", 3), ("_visqol", 2))
+            ]
             table.add_row(
-                str(row["step"]),
-                f"{row['cpu_min']:.1f}",
-                *(
-                    f"{_cell(row[f'{path}_own{kind}'], digits)} / {_cell(row[f'{path}_gl{kind}'], digits)}"
-                    for path in (GENERATION, RESYNTHESIS)
-                    for kind, digits in (("", 3), ("_visqol", 2))
-                ),
-                f"{row['load']:.1f}",
+                str(row["step"]), f"{row['cpu_min']:.1f}", cells[0], _change(row), *cells[1:], f"{row['load']:.1f}"
             )
-        console.print(table)
+        Console(width=160).print(table)
 
 
 def spectrograms(dataset: str, count: int = 6) -> None:

@@ -86,8 +86,14 @@ def test_auto_obeys_the_generation_verdict_for_generate_and_the_resynthesis_verd
     assert baseline_distances(model.vocoder_evaluation) == (0.83, 0.68)
 
 
-def test_a_lower_distance_with_a_lower_visqol_does_not_beat_the_baseline():
+def test_a_lower_distance_with_a_lower_visqol_does_not_beat_the_baseline_and_says_so():
     assert not beats(_row(1.0, 2.9), _row(1.7, 3.0))
+    words = verdict_summary(_model(_verdict(_part(_row(0.74, 4.10), _row(1.04, 4.47)), LOSES)), GENERATION)
+    assert words == (
+        "On generated sounds its own HiFi-GAN is nearer the recordings than Griffin-Lim but sounds worse to ViSQOL "
+        "(distance 0.740 vs 1.040, lower is better; ViSQOL 4.10 vs 4.47, higher is better), "
+        "so `generate` ranks it below Griffin-Lim."
+    )
     assert beats(_row(1.0, 3.0), _row(1.7, 3.0))
     assert beats(_row(1.0), _row(1.7, 3.0))  # ViSQOL not measured for one: the distance decides
     assert not beats(_row(1.7, 4.0), _row(1.7, 3.0))

@@ -204,9 +204,15 @@ def path_sentence(verdict: dict[str, Any], path: str) -> str:
     if verdict["baseline"] not in results:
         reason = skipped.get(verdict["baseline"], "not installed")
         return f"On {words} its own {own} could not be compared with {baseline} ({reason}), so it is unproven there."
-    figures = _figures(results[verdict["vocoder"]], results[verdict["baseline"]])
+    mine, theirs = results[verdict["vocoder"]], results[verdict["baseline"]]
+    figures = _figures(mine, theirs)
     if part.get("beats_baseline"):
         return f"On {words} its own {own} beats {baseline} ({figures}), so `{command}` uses it first."
+    if mine[METRIC] < theirs[METRIC]:  # nearer in distance, so only the perceptual measure can have decided
+        return (
+            f"On {words} its own {own} is nearer the recordings than {baseline} but sounds worse to ViSQOL "
+            f"({figures}), so `{command}` ranks it below {baseline}."
+        )
     return f"On {words} its own {own} loses to {baseline} ({figures}), so `{command}` ranks it below {baseline}."
 
 
