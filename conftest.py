@@ -25,6 +25,7 @@ def distill_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HF_HOME", str(home / "hf"))
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("DISTILL_VISQOL", "0")  # ViSQOL, where installed, costs seconds per verdict: a test asks for it
     from distill.host.registry import get_registry
 
     get_registry.cache_clear()

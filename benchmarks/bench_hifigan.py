@@ -1,23 +1,27 @@
-"""Per-model HiFi-GAN on drums-rumpf against Griffin-Lim (docs/benchmarks.md): convergence, verdict, speed.
+"""Per-model HiFi-GAN against Griffin-Lim on both paths (docs/benchmarks.md): the default recipe's curve,
+spectrograms of generated sounds, rendering speed.
 
 Run from the project root; everything lands in bench-output/hifigan/.
 
-  curve RECIPE STEPS [EVERY]  train RECIPE (fast | paper) from scratch on drums-rumpf minus its
-                              held-out tenth (the product's own split), measuring the held-out
-                              multi-resolution STFT distance every EVERY steps; run again with
-                              more STEPS to extend a curve (it resumes). One torch thread, so the
-                              CPU seconds it logs do not depend on the machine's load.
-  speed [STEPS]               training steps/s of each recipe phase in short interleaved runs on
-                              all cores, with the load average; re-run it on a quiet machine.
-  report                      speed, then the stored curves as held-out distance against training
-                              time (steps / steps-per-second): a table and curve.png.
-  evaluate                    the product's verdict on each trained recipe (HiFi-GAN vs
-                              Griffin-Lim, BigVGAN when its weights are here), ViSQOL, examples.
-  inference                   HiFi-GAN V2 real-time factor, this code against the code before
-                              channels-last convolutions, same weights, interleaved.
-  (nothing)                   a short version of everything (nox -s bench).
-
-The final table and curve from stored curves: `python benchmarks/bench_hifigan.py report`.
+  curve DATASET [STEPS] [EVERY] [RECIPE_JSON]
+        What `distill train-vocoder --model DATASET` does with its defaults (the recipe, the model's
+        decoded mels, the held-out tenth, the host's held-out check), on a model of the shared
+        DATASET trained with today's defaults (trained here the first time). Every EVERY steps both
+        paths are judged on the held-out recordings (multi-resolution STFT distance and ViSQOL, own
+        vs Griffin-Lim), logged with the training CPU-minutes so far (judging excluded) and the load
+        average; at the end the vocoder and its verdict are stored in the model, as train-vocoder
+        stores them. One torch thread, so CPU-minutes do not depend on the machine's load.
+        RECIPE_JSON overrides recipe fields (calibration runs; the docs' table uses the defaults).
+  report
+        The stored curves as one table per dataset (the table docs/benchmarks.md carries).
+  spectrograms DATASET [COUNT]
+        COUNT sounds generated from the model with `--vocoder auto` and their seeds rendered again
+        by Griffin-Lim and by the own vocoder: the sound files and a picture of their spectrograms.
+  speed
+        Training steps per CPU-second of each phase, on one thread and on all cores.
+  inference
+        HiFi-GAN V2 real-time factor, this code against the code before channels-last
+        convolutions, same weights, interleaved.
 """
 
 from __future__ import annotations
@@ -27,132 +31,181 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.table import Table
 
-from distill.audio.io import load_audio, write_audio
-from distill.audio.metrics import level_difference_db, multires_stft_distance, visqol_moslqo
-from distill.audio.quality import quality_report
-from distill.data.discovery import find_audio_files
+from distill.audio.export import ExportSettings
 from distill.host.evaluation import evaluate_vocoders
+from distill.host.generation_path import with_rendering
 from distill.host.recordings import hold_out_recordings, model_training_audio
-from distill.host.selector import select_vocoder
+from distill.host.vocoder_curve import HeldOutCurve
+from distill.host.vocoder_runs import training_config
 from distill.host.vocoder_training import bundle_vocoder
-from distill.models.format import DistillModel, load_model, save_model
-from distill.models.vae import VAE, VAEConfig
-from distill.vocoders import SpectrogramConfig, waveform_to_mel
-from distill.vocoders.verdict import BASELINE, read_verdict
+from distill.inference.assessment import assess
+from distill.inference.outputs import generate_files
+from distill.models.format import DistillModel, load_model
+from distill.training.runner import train_model
+from distill.vocoders import SpectrogramConfig
+from distill.vocoders.verdict import BASELINE, GENERATION, METRIC, PERCEPTUAL, RESYNTHESIS, path_verdict
 from distill_vocoder_hifigan import Generator, HiFiGANConfig
+from distill_vocoder_hifigan import recipe as recipes
 from distill_vocoder_hifigan.training import Trainer, TrainingOptions
-from distill_vocoder_hifigan.vocoder import HiFiGANVocoder, build_generator
+from distill_vocoder_hifigan.vocoder import HiFiGANVocoder
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "datasets" / "drums-rumpf"
+DATASETS = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench-output" / "hifigan"
-RECIPES = ("fast", "paper")
-PAPER_DISCRIMINATOR_WIDTH = 4  # the issue-4 run: the paper's recipe with quarter-width discriminators
+OWN = "hifigan"
 console = Console()
 
 
-def bench_model(recipe: str) -> DistillModel:
-    """A model file per recipe whose dataset is all of drums-rumpf (training holds a tenth out); no VAE of use."""
-    path = OUT / recipe / "rumpf.distill"
-    if path.exists():
-        return load_model(path)
-    files = find_audio_files(DATA)
-    placeholder = VAE(VAEConfig(latent_dim=4, channels=(8,), segment_frames=32))  # a model file needs one; unused
-    model = DistillModel(
-        name=f"rumpf-{recipe}",
-        vae_config=placeholder.config.to_dict(),
-        vae_state_dict=placeholder.state_dict(),
-        metadata={"dataset": {"root": str(DATA), "files": [str(f.relative_to(DATA)) for f in files]}},
-    )
-    save_model(model, path)
-    return model
+def bench_model(dataset: str) -> DistillModel:
+    """DATASET's model, trained with today's defaults into bench-output the first time (a few minutes)."""
+    home = OUT / dataset / "home"
+    os.environ["DISTILL_HOME"] = str(home)
+    path = home / "models" / f"{dataset}.distill"
+    if not path.exists():
+        console.print(f"training a model of {dataset} with the defaults (once)")
+        train_model(DATASETS / dataset, dataset, assess=assess)
+    return load_model(path)
 
 
-def held_out_clips(model: DistillModel) -> list[torch.Tensor]:
-    _, held = hold_out_recordings(model_training_audio(model))
-    return [held[i] for i in range(len(held))]
+def _figures(verdict: dict) -> dict:
+    """Own and baseline distance and ViSQOL on each path, flat."""
+    row = {}
+    for path in (GENERATION, RESYNTHESIS):
+        results = (path_verdict(verdict, path) or {}).get("results", {})
+        for name, label in ((OWN, "own"), (BASELINE, "gl")):
+            figures = results.get(name, {})
+            row[f"{path}_{label}"] = figures.get(METRIC)
+            row[f"{path}_{label}_visqol"] = figures.get(PERCEPTUAL)
+    return row
 
 
-@torch.inference_mode()
-def held_out_figures(generator: Generator, clips: list[torch.Tensor], config: SpectrogramConfig) -> dict:
-    """Mean multi-resolution STFT distance and level difference of `generator` on the held-out clips."""
-    distance = level = 0.0
-    for wav in clips:
-        out = generator(waveform_to_mel(wav[None], config))[0, : wav.numel()]
-        distance += multires_stft_distance(wav, out) / len(clips)
-        level += level_difference_db(wav, out) / len(clips)
-    return {"held_out": round(distance, 4), "level_db": round(level, 2)}
-
-
-def trainer_for(recipe: str, steps: int, every: int) -> tuple[Trainer, DistillModel]:
-    model = bench_model(recipe)
-    train_set, _ = hold_out_recordings(model_training_audio(model))
-    run_dir = OUT / recipe / "run"
-    options = TrainingOptions(
-        run_dir=run_dir,
-        recipe=recipe,
-        max_steps=steps,
-        resume=(run_dir / "checkpoint.pt").exists(),
-        checkpoint_every=every,
-        preview_every=10**9,
-        discriminator_width=PAPER_DISCRIMINATOR_WIDTH if recipe == "paper" else None,
-    )
-    return Trainer(model.spectrogram, train_set, options), model
-
-
-def curve(recipe: str, steps: int, every: int) -> None:
-    """Train to `steps`, logging held-out distance, CPU seconds and load every `every` steps."""
+def curve(dataset: str, steps: int | None, every: int, overrides: dict) -> None:
+    """Train the default recipe (with `overrides`) to `steps`, judging both paths every `every` steps."""
     torch.set_num_threads(1)
-    trainer, model = trainer_for(recipe, steps, every)
-    clips = held_out_clips(model)
-    log = OUT / f"curve-{recipe}.jsonl"
-    previous = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    cpu_before = previous[-1]["cpu_s"] if previous else 0.0
-    started, cpu_started = time.perf_counter(), time.process_time()
+    model = bench_model(dataset)
+    train_set, held = hold_out_recordings(model_training_audio(model))
+    config = training_config(model, max_steps=steps)
+    label = "default" if not overrides else "-".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    options = TrainingOptions.from_config(config)
+    options.run_dir = OUT / dataset / f"run-{label}"
+    options.checkpoint_every = 10**9
+    options.preview_every = 10**9
+    if overrides:
+        recipes.RECIPES[label] = replace(recipes.RECIPES[recipes.DEFAULT], name=label, **overrides)
+        options.recipe = label
+    log = OUT / dataset / f"curve-{label}.jsonl"
+    log.unlink(missing_ok=True)
+    judged_cpu = 0.0
+    cpu_started, started = time.process_time(), time.perf_counter()
+    trainer = Trainer(model.spectrogram, with_rendering(train_set, model), options, HeldOutCurve(model, held))
 
     def record(event) -> None:
-        if event.completed % every and event.completed != 1:
+        nonlocal judged_cpu
+        if event.completed % every and event.completed != trainer.total:
             return
+        before = time.process_time()
         state = trainer.vocoder_state()
-        figures = held_out_figures(build_generator(trainer.config, state.state_dict), clips, model.spectrogram)
+        judged = replace(model, vocoder_type=OWN, vocoder_config=state.config, vocoder_state_dict=state.state_dict)
         row = {
             "step": event.completed,
-            **figures,
-            "cpu_s": round(cpu_before + time.process_time() - cpu_started, 1),
-            "wall_s": round(time.perf_counter() - started, 1),
+            "cpu_min": round((before - cpu_started - judged_cpu) / 60, 2),
+            "wall_min": round((time.perf_counter() - started) / 60, 2),
             "load": round(os.getloadavg()[0], 2),
-            "phase": "adversarial" if trainer.adversarial else "warm-up",
+            **_figures(evaluate_vocoders(judged, held, training_steps=event.completed)),
         }
+        judged_cpu += time.process_time() - before
         with log.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
         console.print(row)
 
     state = trainer.run(record)
-    bundle_vocoder(model, state)
-    console.print(f"{recipe}: trained to step {state.steps}; `evaluate` judges it")
+    trained = replace(model, vocoder_type=OWN, vocoder_config=state.config, vocoder_state_dict=state.state_dict)
+    bundle_vocoder(model, state, evaluate_vocoders(trained, held, training_steps=state.steps))
+    console.print(f"{dataset}: {state.steps} steps; stored in {model.path}: {model.vocoder_evaluation['summary']}")
 
 
-def steps_per_second(recipe: str, warmup: bool, steps: int) -> float:
-    """Steps/s of one recipe phase on all cores, after two untimed steps."""
-    run_dir = OUT / "speed" / recipe
-    model = bench_model(recipe)
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _change(row: dict) -> str:
+    """The own vocoder's generation-path distance relative to Griffin-Lim's: `-12 %` is 12 % nearer."""
+    own, baseline = row[f"{GENERATION}_own"], row[f"{GENERATION}_gl"]
+    return "-" if own is None or not baseline else f"{(own - baseline) / baseline * 100:+.0f} %"
+
+
+def report() -> None:
+    """Every stored default curve as a table: steps, CPU-minutes, both paths, both measures, own vs Griffin-Lim."""
+    for log in sorted(OUT.glob("*/curve-default.jsonl")):
+        rows = [json.loads(line) for line in log.read_text().splitlines()]
+        table = Table(
+            "step",
+            "CPU-min",
+            "gen. distance own / GL",
+            "gen. distance vs GL",
+            "gen. ViSQOL own / GL",
+            "resyn. distance own / GL",
+            "resyn. ViSQOL own / GL",
+            "load",
+            title=f"{log.parent.name}: default train-vocoder, held-out recordings "
+            "(distance lower, ViSQOL higher is better)",
+        )
+        for row in rows:
+            cells = [
+                f"{_cell(row[f'{path}_own{kind}'], digits)} / {_cell(row[f'{path}_gl{kind}'], digits)}"
+                for path in (GENERATION, RESYNTHESIS)
+                for kind, digits in (("", 3), ("_visqol", 2))
+            ]
+            table.add_row(
+                str(row["step"]), f"{row['cpu_min']:.1f}", cells[0], _change(row), *cells[1:], f"{row['load']:.1f}"
+            )
+        Console(width=160).print(table)
+
+
+def spectrograms(dataset: str, count: int = 6) -> None:
+    """Sounds generated with auto, and the same seeds by Griffin-Lim and by the own vocoder; a picture of each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from distill.audio.io import load_audio
+    from distill.audio.metrics import log_magnitude_stft
+
+    model = bench_model(dataset)
+    folder = OUT / dataset / "generated"
+    cpu = torch.device("cpu")
+    batches = {
+        name: generate_files(model, count, 2.0, name, 0, {}, ExportSettings(), folder / name, cpu)
+        for name in ("auto", BASELINE, OWN)
+    }
+    console.print(f"auto used: {sorted({r['vocoder'] for r in batches['auto']})}")
+    figure, axes = plt.subplots(count, 2, figsize=(10, 2.2 * count), squeeze=False)
+    for row in range(count):
+        for col, name in enumerate((BASELINE, OWN)):
+            wav = load_audio(Path(batches[name][row]["path"]), model.spectrogram.sample_rate)
+            axes[row, col].imshow(log_magnitude_stft(wav, 512).numpy(), origin="lower", aspect="auto", vmin=-11.5)
+            axes[row, col].set_title(f"seed {batches[name][row]['seed']}: {name}", fontsize=8)
+            axes[row, col].set_axis_off()
+    figure.tight_layout()
+    figure.savefig(OUT / dataset / "spectrograms.png", dpi=90)
+    console.print(f"spectrograms: {OUT / dataset / 'spectrograms.png'}")
+
+
+def steps_per_cpu_second(dataset: str, overrides: dict, steps: int = 8) -> float:
+    """Training steps per CPU-second of the default recipe with `overrides`, after two untimed steps."""
+    model = bench_model(dataset)
     train_set, _ = hold_out_recordings(model_training_audio(model))
-    options = TrainingOptions(
-        run_dir=run_dir,
-        recipe=recipe,
-        max_steps=steps + 2,
-        checkpoint_every=10**9,
-        preview_every=10**9,
-        warmup_steps=10**9 if warmup else 0,
-        discriminator_width=PAPER_DISCRIMINATOR_WIDTH if recipe == "paper" else None,
-    )
-    trainer = Trainer(model.spectrogram, train_set, options)
+    recipes.RECIPES["speed"] = replace(recipes.RECIPES[recipes.DEFAULT], name="speed", **overrides)
+    options = TrainingOptions(OUT / "speed", recipe="speed", max_steps=steps + 2, checkpoint_every=10**9)
+    trainer = Trainer(model.spectrogram, with_rendering(train_set, model), options)
     for _ in range(2):
         trainer.train_step()
     started = time.perf_counter()
@@ -161,182 +214,19 @@ def steps_per_second(recipe: str, warmup: bool, steps: int) -> float:
     return steps / (time.perf_counter() - started)
 
 
-def speed(steps: int = 10) -> dict:
-    """Each phase twice, interleaved, best of two; the load average before and after."""
-    torch.set_num_threads(os.cpu_count() or 1)
-    phases = {"fast warm-up": ("fast", True), "fast adversarial": ("fast", False), "paper": ("paper", False)}
-    load_before = os.getloadavg()
-    rates: dict[str, float] = {}
-    for _ in range(2):
-        for name, (recipe, warmup) in phases.items():
-            rates[name] = max(rates.get(name, 0.0), steps_per_second(recipe, warmup, steps))
-    result = {
-        "steps_per_second": {k: round(v, 3) for k, v in rates.items()},
-        "threads": torch.get_num_threads(),
-        "load_before": [round(x, 2) for x in load_before],
-        "load_after": [round(x, 2) for x in os.getloadavg()],
-        "cpu": _cpu_name(),
-    }
-    (OUT / "speed.json").write_text(json.dumps(result, indent=2))
-    table = Table(
-        "phase",
-        "steps/s",
-        title=f"training speed, {result['threads']} threads, {result['cpu']}, "
-        f"load average {result['load_before'][0]} before, {result['load_after'][0]} after",
-    )
-    for name, rate in rates.items():
-        table.add_row(name, f"{rate:.3f}")
+def speed(dataset: str = "drums-rumpf") -> None:
+    """Steps per second of each phase on one thread and on all cores, with the load average."""
+    phases = {"warm-up": {"warmup_steps": 10**9}, "adversarial": {"warmup_steps": 0, "discriminator_warmup": 0}}
+    table = Table("phase", "threads", "steps/s", title=f"load average {os.getloadavg()[0]:.1f} at start")
+    for threads in sorted({1, os.cpu_count() or 1}):
+        torch.set_num_threads(threads)
+        for name, overrides in phases.items():
+            table.add_row(name, str(threads), f"{steps_per_cpu_second(dataset, overrides):.2f}")
+    table.caption = f"load average {os.getloadavg()[0]:.1f} at the end"
     console.print(table)
-    return result
 
 
-def _cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
-def training_seconds(recipe: str, step: int, rates: dict[str, float], warmup: int) -> float:
-    """Wall time to reach `step` at the measured rates of each phase."""
-    if recipe == "paper":
-        return step / rates["paper"]
-    return min(step, warmup) / rates["fast warm-up"] + max(0, step - warmup) / rates["fast adversarial"]
-
-
-def report() -> None:
-    """Held-out distance against training time for each recipe (and Griffin-Lim's), table and curve.png."""
-    from distill_vocoder_hifigan.recipe import RECIPES as RECIPE_TABLE
-
-    rates = speed()["steps_per_second"]
-    griffinlim = baseline_distance()
-    curves = {
-        recipe: [json.loads(line) for line in (OUT / f"curve-{recipe}.jsonl").read_text().splitlines()]
-        for recipe in RECIPES
-        if (OUT / f"curve-{recipe}.jsonl").exists()
-    }
-    table = Table(
-        "recipe",
-        "step",
-        "training time (h:mm)",
-        "held-out distance",
-        "level (dB)",
-        title=(f"drums-rumpf held-out distance against training time; Griffin-Lim {griffinlim:.3f} (lower is better)"),
-    )
-    for recipe, rows in curves.items():
-        warmup = RECIPE_TABLE[recipe].warmup_steps
-        for row in rows:
-            seconds = training_seconds(recipe, row["step"], rates, warmup)
-            row["hours"] = seconds / 3600
-            table.add_row(
-                recipe,
-                str(row["step"]),
-                f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}",
-                f"{row['held_out']:.3f}",
-                f"{row['level_db']:+.1f}",
-            )
-    console.print(table)
-    _plot(curves, griffinlim)
-
-
-def _plot(curves: dict, griffinlim: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4))
-    for recipe, rows in curves.items():
-        axis.plot([r["hours"] for r in rows], [r["held_out"] for r in rows], marker=".", label=f"HiFi-GAN, {recipe}")
-    axis.axhline(griffinlim, color="k", linestyle="--", label="Griffin-Lim")
-    axis.axvline(2.0, color="grey", linestyle=":", label="2 hours")
-    axis.set_xlabel("training time on this machine (hours; steps / measured steps per second)")
-    axis.set_ylabel("held-out multi-res STFT distance")
-    axis.set_xscale("symlog", linthresh=0.1)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(OUT / "curve.png", dpi=120)
-    console.print(f"curve: {OUT / 'curve.png'}")
-
-
-def baseline_distance() -> float:
-    """Griffin-Lim's held-out distance (cached: it is deterministic)."""
-    cache = OUT / "griffinlim.json"
-    if cache.exists():
-        return json.loads(cache.read_text())["held_out"]
-    model = bench_model("fast")
-    vocoder = select_vocoder(BASELINE, model, torch.device("cpu"))
-    clips = held_out_clips(model)
-    distance = sum(
-        multires_stft_distance(w, vocoder.mel_to_waveform(waveform_to_mel(w[None], model.spectrogram), w.numel())[0])
-        for w in clips
-    ) / len(clips)
-    cache.write_text(json.dumps({"held_out": round(distance, 4)}))
-    return distance
-
-
-def concatenated_visqol(held: list[Path], vocoders: dict, config: SpectrogramConfig) -> dict[str, str]:
-    """ViSQOL v3 audio mode on all held-out one-shots in a row (each alone is too short for it)."""
-    gap = torch.zeros(config.sample_rate // 5)
-    pieces = {name: [] for name in ("original", *vocoders)}
-    for path in held:
-        wav = load_audio(path, config.sample_rate)
-        mel = waveform_to_mel(wav[None], config)
-        pieces["original"] += [wav, gap]
-        for name, vocoder in vocoders.items():
-            pieces[name] += [vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0], gap]
-    files = {
-        name: write_audio(OUT / "visqol" / f"{name}.wav", torch.cat(p), config.sample_rate)
-        for name, p in pieces.items()
-    }
-    return {name: visqol_moslqo(files["original"], files[name]) for name in vocoders}
-
-
-def evaluate() -> None:
-    """The product's verdict on each trained recipe, plus ViSQOL and a few rendered examples."""
-    for recipe in RECIPES:
-        model = bench_model(recipe)
-        if model.vocoder_state_dict is None:
-            console.print(f"{recipe}: not trained yet (`curve {recipe} STEPS`)")
-            continue
-        _, held = hold_out_recordings(model_training_audio(model))
-        verdict = evaluate_vocoders(model, held, training_steps=(read_verdict(model) or {}).get("training_steps"))
-        model.vocoder_evaluation = verdict
-        save_model(model, model.path)
-        vocoders = {name: select_vocoder(name, model, torch.device("cpu")) for name in ("hifigan", BASELINE)}
-        visqol = concatenated_visqol(list(held.files), vocoders, model.spectrogram)
-        table = Table(
-            "vocoder",
-            "multi-res STFT distance",
-            "SNR (dB)",
-            "level (dB)",
-            "ViSQOL v3",
-            "RTF",
-            title=f"{recipe} recipe: {len(held)} held-out drums-rumpf recordings",
-        )
-        for name, row in verdict["results"].items():
-            table.add_row(
-                name,
-                f"{row['multires_stft_distance']:.3f}",
-                f"{row['snr_db']:.2f}",
-                f"{row['level_difference_db']:+.1f}",
-                visqol.get(name, "-"),
-                f"{row['real_time_factor']:.1f}",
-            )
-        console.print(table)
-        console.print(verdict["summary"])
-        for path in list(held.files)[:3]:
-            wav = load_audio(path, model.spectrogram.sample_rate)
-            mel = waveform_to_mel(wav[None], model.spectrogram)
-            write_audio(OUT / "examples" / f"{path.stem}-original.wav", wav, model.spectrogram.sample_rate)
-            for name, vocoder in vocoders.items():
-                out = vocoder.mel_to_waveform(mel, num_samples=wav.numel())[0]
-                label = f"{name}-{recipe}" if name == "hifigan" else name
-                write_audio(OUT / "examples" / f"{path.stem}-{label}.wav", out, model.spectrogram.sample_rate)
-                console.print(f"{path.stem} {label}: {quality_report(out[None], model.spectrogram.sample_rate)}")
-
-
-BEFORE = "56e07ad"  # the commit before this work: 1-D convolutions, 2048-frame chunks, glibc defaults
+BEFORE = "56e07ad"  # the commit before channels-last convolutions: 1-D convolutions, 2048-frame chunks
 
 
 def _from_history(path: str) -> dict:
@@ -385,7 +275,7 @@ def inference(seconds: float = 10.0, rounds: int = 3) -> None:
         "now (RTF)",
         "speed-up",
         "max |output - one pass|",
-        title=(f"HiFi-GAN V2 rendering {seconds:g} s, {_cpu_name()}, load average {os.getloadavg()[0]:.1f} at start"),
+        title=f"HiFi-GAN V2 rendering {seconds:g} s, load average {os.getloadavg()[0]:.1f} at start",
     )
     for threads in sorted({1, os.cpu_count() or 1}):
         best = {"before": 0.0, "now": 0.0}
@@ -414,24 +304,27 @@ if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("short", [])
     if command == "curve":
-        curve(args[0], int(args[1]), int(args[2]) if len(args) > 2 else 100)
-    elif command == "speed":
-        speed(int(args[0]) if args else 10)
+        curve(
+            args[0],
+            int(args[1]) if len(args) > 1 else None,
+            int(args[2]) if len(args) > 2 else 1000,
+            json.loads(args[3]) if len(args) > 3 else {},
+        )
     elif command == "report":
         report()
-    elif command == "evaluate":
-        evaluate()
+    elif command == "spectrograms":
+        spectrograms(args[0], int(args[1]) if len(args) > 1 else 6)
+    elif command == "speed":
+        speed()
     elif command == "inference":
         inference()
     elif command == "_rate":
         print(*render_rate(args[0], int(args[1]), float(args[2])))
-    elif command == "short":
-        OUT = OUT.with_name("hifigan-short")  # never mixed into the real curves
+    elif command == "short":  # nox -s bench: a few steps of everything, never mixed into the real curves
+        OUT = OUT.with_name("hifigan-short")
         OUT.mkdir(parents=True, exist_ok=True)
-        for recipe in RECIPES:
-            curve(recipe, 20, 10)
+        curve("drums-millo", 20, 10, {})
         report()
-        evaluate()
         inference(2.0)
     else:
         sys.exit(f"unknown command {command!r}; see the docstring")

@@ -246,7 +246,8 @@ def test_vocoders_list_shows_priorities_and_the_order_auto_tries(run_cli, plugin
     assert [r["name"] for r in ranked] == ["bigvgan", "griffinlim", "flaky"]
     assert records["hifigan"]["priority"] is None and records["hifigan"]["auto_rank"] is None
     text = run_cli("vocoders", "list", "--model", trained).stdout
-    assert f"auto for model '{trained}' tries: flaky, bigvgan, griffinlim" in text
+    for command in ("generate", "vocode"):
+        assert f"auto for model '{trained}' ({command}) tries: flaky, bigvgan, griffinlim" in text
 
 
 # Row 9: two distributions claim the same name.

@@ -142,7 +142,7 @@ def test_ab_renders_one_sound_through_two_vocoders_and_measures_a_resynthesis(pa
     # "tiny" has a vocoder of its own now (the test before stopped its training), judged worse than Griffin-Lim.
     page.get_by_text("Own vocoder: hifigan").wait_for(timeout=3 * SLOW)
     own = page.locator("#model-about .notice-warning", has_text="Its own HiFi-GAN loses to Griffin-Lim")
-    assert "choosing hifigan as the vocoder still uses it" in own.inner_text()  # the lost verdict, in the model line
+    assert "choosing hifigan as the vocoder always uses it" in own.inner_text()  # the lost verdict, in the model line
     page.get_by_label("Seconds per sound", exact=True).fill("1")
     page.get_by_label("Seed (blank: a new one each time)", exact=True).fill("3")
     open_tab(page, "A/B")

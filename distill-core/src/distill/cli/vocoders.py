@@ -19,8 +19,10 @@ from distill.errors import DistillError
 from distill.host.assets import fetch_assets
 from distill.host.evaluation import evaluate_model_vocoder
 from distill.host.installer import LAST_RESORT, distribution_of, install_plugin, is_first_party, run_installer
+from distill.host.selector import rank_vocoders
 from distill.host.survey import VocoderStatus, survey_vocoders
 from distill.library.catalog import resolve_model
+from distill.vocoders.verdict import RESYNTHESIS
 
 vocoders_app = typer.Typer(help="Inspect the installed vocoder plugins.", no_args_is_help=True)
 app.add_typer(vocoders_app, name="vocoders")
@@ -68,10 +70,24 @@ def list_vocoders(
         )
     console = stdout_console()
     console.print(table)
-    order = sorted((row for row in rows if row.auto_rank), key=lambda row: row.auto_rank)
-    target = f"model '{model.name}'" if model is not None else "no model (analysis-resynthesis)"
-    tries = ", ".join(row.record.name for row in order) or "nothing: no vocoder can serve it"
-    console.print(f"auto for {target} tries: {tries}", highlight=False, markup=False)
+    order = [row.record.name for row in sorted((row for row in rows if row.auto_rank), key=lambda row: row.auto_rank)]
+    nothing = "nothing: no vocoder can serve it"
+    if model is None:
+        console.print(
+            f"auto for no model (analysis-resynthesis) tries: {', '.join(order) or nothing}",
+            highlight=False,
+            markup=False,
+        )
+        return
+    console.print(
+        f"auto for model '{model.name}' (generate) tries: {', '.join(order) or nothing}", highlight=False, markup=False
+    )
+    resynthesis = rank_vocoders(model, purpose=RESYNTHESIS)
+    console.print(
+        f"auto for model '{model.name}' (vocode) tries: {', '.join(resynthesis) or nothing}",
+        highlight=False,
+        markup=False,
+    )
 
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -24,6 +24,7 @@ from importlib.metadata import EntryPoint
 from typing import Any, TypeVar
 
 from distill.vocoders.plugins import PluginHooks, claim_order, claims, origin
+from distill.vocoders.verdict import GENERATION
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -189,10 +190,11 @@ class VocoderRegistry:
         """
         return call_plugin(self.hooks.call, plugin_name, hook, **kwargs)
 
-    def priority(self, name: str, model: object) -> int | None:
-        """Plugin `name`'s `vocoder_priority` answer; one that raises or answers nonsense is marked broken."""
+    def priority(self, name: str, model: object, purpose: str = GENERATION) -> int | None:
+        """Plugin `name`'s `vocoder_priority` answer for `purpose` (`GENERATION` or `RESYNTHESIS`);
+        one that raises or answers nonsense is marked broken."""
         try:
-            answer = self.call(name, "vocoder_priority", model=model)
+            answer = self.call(name, "vocoder_priority", model=model, purpose=purpose)
             if answer is not None and (isinstance(answer, bool) or not isinstance(answer, numbers.Integral)):
                 raise PluginFailure(TypeError(f"vocoder_priority returned {answer!r}, not an int or None"))
         except PluginFailure as failure:
@@ -202,9 +204,9 @@ class VocoderRegistry:
             return None
         return None if answer is None else int(answer)
 
-    def priorities(self, model: object) -> dict[str, int]:
-        """Every working plugin's `vocoder_priority` answer, None answers left out."""
-        answers = {name: self.priority(name, model) for name in self.names()}
+    def priorities(self, model: object, purpose: str = GENERATION) -> dict[str, int]:
+        """Every working plugin's `vocoder_priority` answer for `purpose`, None answers left out."""
+        answers = {name: self.priority(name, model, purpose) for name in self.names()}
         return {name: answer for name, answer in answers.items() if answer is not None}
 
 

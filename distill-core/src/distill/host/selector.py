@@ -19,14 +19,14 @@ from distill.host.loading import AUTO, load_named, warn_about_broken
 from distill.host.registry import VocoderRegistry, get_registry
 from distill.progress import ProgressCallback
 from distill.vocoders.types import Vocoder, VocoderAssets, model_spectrogram_config
-from distill.vocoders.verdict import BASELINE, has_own_vocoder, own_vocoder_proven, verdict_summary
+from distill.vocoders.verdict import BASELINE, GENERATION, has_own_vocoder, own_vocoder_proven, verdict_summary
 
 log = logging.getLogger(__name__)
 
 
-def rank_vocoders(model: object, registry: VocoderRegistry | None = None) -> list[str]:
-    """Plugin names that can serve `model`, best first (ties broken by name): the order `auto` tries."""
-    return auto_order((registry or get_registry()).priorities(model))
+def rank_vocoders(model: object, registry: VocoderRegistry | None = None, purpose: str = GENERATION) -> list[str]:
+    """Plugin names that can serve `model` for `purpose`, best first (ties broken by name): the order `auto` tries."""
+    return auto_order((registry or get_registry()).priorities(model, purpose))
 
 
 def auto_order(priorities: dict[str, int]) -> list[str]:
@@ -50,12 +50,13 @@ def _own_vocoder_unusable(model: object, ranking: list[str], registry: VocoderRe
     return f"Model '{getattr(model, 'name', '?')}' carries its own '{own}' vocoder, but that plugin {why}."
 
 
-def passed_over_note(model: object, chosen: str) -> str | None:
-    """The auto warning when a model's own vocoder was ranked below the one `auto` chose, saying why."""
+def passed_over_note(model: object, chosen: str, purpose: str = GENERATION) -> str | None:
+    """The auto warning when a model's own vocoder was ranked below the one `auto` chose, saying why
+    (the verdict on the path of `purpose`)."""
     own = getattr(model, "vocoder_type", None)
-    if not has_own_vocoder(model) or own == chosen or own_vocoder_proven(model):
+    if not has_own_vocoder(model) or own == chosen or own_vocoder_proven(model, purpose):
         return None
-    reason = verdict_summary(model)
+    reason = verdict_summary(model, purpose)
     return f"Model '{model.name}' is rendered with '{chosen}', not its own '{own}': {reason[:1].lower()}{reason[1:]}"
 
 
@@ -77,8 +78,13 @@ def choose_vocoder(
     device: torch.device,
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
+    purpose: str = GENERATION,
 ) -> Selection:
-    """The vocoder to use: `requested` itself, or for `auto` the best one that loads.
+    """The vocoder to use: `requested` itself, or for `auto` the best one that loads for `purpose`.
+
+    `purpose` is which mels will be rendered: `GENERATION` (the model's decoded mels,
+    `generate`) or `RESYNTHESIS` (a recording's own mel, `vocode`); a model's own vocoder
+    ranks by its verdict on that path.
 
     Auto-selection warns, naming the plugin and the reason, each time it moves down the
     ranking (at load time or, if a vocoder fails while rendering, then) and when it passes
@@ -96,7 +102,7 @@ def choose_vocoder(
         vocoder = CheckedVocoder([requested], load, config, device, progress, fallback=False)
         return Selection(vocoder, vocoder.skipped)
     warn_about_broken(registry)
-    ranking = rank_vocoders(model, registry)
+    ranking = rank_vocoders(model, registry, purpose)
     own_skipped: list[dict[str, str]] = []
     own_problem = _own_vocoder_unusable(model, ranking, registry)
     if own_problem is not None:  # said, not silently swapped for another vocoder
@@ -112,7 +118,7 @@ def choose_vocoder(
             f"No vocoder could be loaded (installed: {installed}){detail}; `distill vocoders list` shows why, and "
             f"`distill vocoders install distill-vocoder-{BASELINE}` brings back the one that serves every model."
         ) from None
-    note = passed_over_note(model, vocoder.name)
+    note = passed_over_note(model, vocoder.name, purpose)
     if note:
         log.warning("%s", note)
         own_skipped.append({"vocoder": getattr(model, "vocoder_type", ""), "reason": note})
@@ -126,9 +132,10 @@ def select_vocoder(
     device: torch.device,
     registry: VocoderRegistry | None = None,
     progress: ProgressCallback | None = None,
+    purpose: str = GENERATION,
 ) -> CheckedVocoder:
     """`choose_vocoder` for callers that only need the vocoder (the warnings are still logged)."""
-    return choose_vocoder(requested, model, device, registry, progress).vocoder
+    return choose_vocoder(requested, model, device, registry, progress, purpose).vocoder
 
 
 @dataclass
@@ -143,8 +150,10 @@ class VocoderOption:
     assets: VocoderAssets | None = None  # what it downloads before its first use, and whether that is here
 
 
-def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> list[VocoderOption]:
-    """Every installed plugin for `model`, in auto's order, the ones that cannot serve it last.
+def vocoder_options(
+    model: object, registry: VocoderRegistry | None = None, purpose: str = GENERATION
+) -> list[VocoderOption]:
+    """Every installed plugin for `model`, in auto's order for `purpose`, the ones that cannot serve it last.
 
     A plugin whose `vocoder_priority` answers None is asked to load once, on the CPU, for the
     sentence that says why it cannot serve (the hook contract makes that fail fast); a broken
@@ -152,7 +161,7 @@ def vocoder_options(model: object, registry: VocoderRegistry | None = None) -> l
     (`vocoder_assets`: offline) cannot serve either, with its sentence. Nothing is downloaded.
     """
     registry = registry or get_registry()
-    answers = registry.priorities(model)
+    answers = registry.priorities(model, purpose)
     options = []
     for record in registry.records():
         description = record.summary or record.distribution or ""

@@ -12,6 +12,7 @@ from distill.errors import DistillError
 from distill.host.loading import load_named
 from distill.host.registry import PluginRecord, VocoderRegistry, get_registry
 from distill.host.selector import auto_order
+from distill.vocoders.verdict import GENERATION, RESYNTHESIS
 
 
 @dataclass
@@ -44,11 +45,13 @@ def survey_vocoders(
 ) -> list[VocoderStatus]:
     """Every claim on a vocoder name, asked about `model` (None = model-less resynthesis).
 
-    Priorities are always asked (the hook must be cheap); with `load`, every working
-    plugin's `load_vocoder` is called too, which may download weights.
+    Priorities are always asked (the hook must be cheap), for generating with `model`, or
+    for resynthesis without one; with `load`, every working plugin's `load_vocoder` is
+    called too, which may download weights.
     """
     registry = registry or get_registry()
-    priorities = registry.priorities(model)  # marks plugins whose priority hook fails as broken
+    purpose = GENERATION if model is not None else RESYNTHESIS
+    priorities = registry.priorities(model, purpose)  # marks plugins whose priority hook fails as broken
     ranking = auto_order(priorities)
     rows = []
     for record in registry.all_records():

@@ -11,8 +11,10 @@ from typing import Any
 
 from distill.errors import DistillError
 from distill.host.evaluation import evaluate_vocoders
+from distill.host.generation_path import with_rendering
 from distill.host.recordings import hold_out_recordings
 from distill.host.registry import PluginFailure, VocoderRegistry, get_registry
+from distill.host.vocoder_curve import HeldOutCurve
 from distill.host.vocoder_runs import run_lock, stop_file
 from distill.library.model_files import unchanged_model_file
 from distill.models.format import DistillModel, save_model
@@ -47,6 +49,9 @@ def train_model_vocoder(
 ) -> DistillModel:
     """Train vocoder plugin `name` on `dataset` minus its held-out recordings, judge it on those, bundle both.
 
+    The plugin gets the model's own mels of its training recordings (`TrainingAudio.model_mel`),
+    what generation will feed it, and a `Judge` (`HeldOutCurve`) for its held-out curve.
+
     The plugin is asked to stop (its `should_stop`) by Ctrl-C, `kill`, the stop file in
     the run folder, a `KeyboardInterrupt` from `progress`, or the caller's `should_stop`
     (a stop button). A cancel that keeps a checkpoint (`TrainingCancelled` carrying the
@@ -70,6 +75,8 @@ def _train_and_bundle(
     registry = registry or get_registry()
     check_trainable(name, registry)
     train_set, held_out = hold_out_recordings(dataset)
+    device = config.get("device") or "cpu"
+    judge = HeldOutCurve(model, held_out, device, registry) if is_main_process() else None
     run_dir = Path(config["run_dir"]) if config.get("run_dir") else None
     stop = StopRequests(should_stop, stop_file(run_dir) if run_dir is not None else None)
     cancelled: TrainingCancelled | None = None
@@ -80,10 +87,11 @@ def _train_and_bundle(
                 "train_vocoder",
                 name=name,
                 model=model,
-                dataset=train_set,
+                dataset=with_rendering(train_set, model, device),
                 config=config,
                 progress=stop.reporting(progress),
                 should_stop=stop,
+                judge=judge,
             )
     except PluginFailure as failure:
         original = failure.original
@@ -100,9 +108,7 @@ def _train_and_bundle(
     trained = replace(
         model, vocoder_type=state.vocoder_type, vocoder_config=state.config, vocoder_state_dict=state.state_dict
     )
-    evaluation = evaluate_vocoders(
-        trained, held_out, config.get("device") or "cpu", registry=registry, training_steps=state.steps
-    )
+    evaluation = evaluate_vocoders(trained, held_out, device, registry=registry, training_steps=state.steps)
     bundle_vocoder(model, state, evaluation, run_dir)
     if cancelled is not None:
         raise TrainingCancelled(

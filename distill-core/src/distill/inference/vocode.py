@@ -21,6 +21,7 @@ from distill.inference.outputs import ensure_writable, write_output
 from distill.inference.pipeline import load_for_resynthesis, resynthesise
 from distill.models.format import DistillModel
 from distill.progress import ProgressCallback
+from distill.vocoders.verdict import RESYNTHESIS
 
 MAX_SECONDS = 600.0  # resynthesis holds the recording, its mel and its render whole, not streamed
 
@@ -53,7 +54,7 @@ def vocode_file(
     config = model.spectrogram if model else SpectrogramConfig()
     source = load_for_resynthesis(audio_file, config)  # a bad file fails before any vocoder download
     ensure_writable(Path(output).parent)
-    selection = choose_vocoder(vocoder_name, model, device, progress=progress)
+    selection = choose_vocoder(vocoder_name, model, device, progress=progress, purpose=RESYNTHESIS)
     started = time.perf_counter()
     wav = resynthesise(source, config, selection.vocoder)
     record = {

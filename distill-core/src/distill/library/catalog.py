@@ -15,7 +15,7 @@ from distill.models.diagnostics import model_health
 from distill.models.format import SUFFIX, DistillModel, load_model, new_id, read_model_header, save_model
 from distill.names import is_safe_name, shown
 from distill.paths import models_dir
-from distill.vocoders.verdict import read_verdict, verdict_summary
+from distill.vocoders.verdict import is_stale, read_verdict, verdict_summary
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class ModelSummary:
 
 def describe_model(model: DistillModel) -> dict[str, Any]:
     """Everything about one model that `distill model info` and the UI's Library show."""
+    verdict = read_verdict(model)
     return {
         **ModelSummary.of(model).to_dict(),
         "sliders": (model.latent_analysis or {}).get("sliders", []),
@@ -62,7 +63,8 @@ def describe_model(model: DistillModel) -> dict[str, Any]:
         "resemblance": model.metadata.get("resemblance"),
         "training": {k: model.metadata.get(k) for k in ("epochs", "train_loss", "val_loss")},
         "vocoder_config": model.vocoder_config if model.vocoder_state_dict is not None else None,
-        "vocoder_evaluation": read_verdict(model),
+        "vocoder_evaluation": verdict,
+        "vocoder_stale": verdict is not None and is_stale(model, verdict),
         "vocoder_verdict": verdict_summary(model),
     }
 

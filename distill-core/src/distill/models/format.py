@@ -6,6 +6,7 @@ One `torch.save` archive holding only tensors and plain containers, read back wi
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +36,23 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def weights_fingerprint(state_dict: dict[str, torch.Tensor]) -> str | None:
+    """Sixteen hex digits of SHA-256 over every weight's name, shape, type and bytes, in name order.
+
+    Ties what was learned from a VAE (a per-model vocoder, its generation verdict) to that
+    VAE: retrained weights give another fingerprint. None for weights read without their
+    numbers (a header read: PyTorch's meta device).
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name]
+        if tensor.device.type == "meta":
+            return None
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype};".encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class DistillModel:
     """A trained instrument: VAE, sliders, mel config and, optionally, its own vocoder."""
@@ -53,6 +71,14 @@ class DistillModel:
     id: str = field(default_factory=new_id)
     path: Path | None = None  # where it was loaded from or saved to; not stored
     identity: FileIdentity | None = field(default=None, repr=False, compare=False)  # of `path` as read; not stored
+    _fingerprint: tuple[int, str | None] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def vae_fingerprint(self) -> str | None:
+        """`weights_fingerprint` of the VAE, computed once per set of weights (None for a header read)."""
+        if self._fingerprint is None or self._fingerprint[0] != id(self.vae_state_dict):
+            self._fingerprint = (id(self.vae_state_dict), weights_fingerprint(self.vae_state_dict))
+        return self._fingerprint[1]
 
     def to_payload(self) -> dict[str, Any]:
         metadata = {"created": now_iso(), **self.metadata, "updated": now_iso()}

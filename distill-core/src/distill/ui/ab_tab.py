@@ -21,6 +21,7 @@ from distill.host.selector import AUTO
 from distill.inference.outputs import ensure_writable, generate_files, output_path
 from distill.inference.vocode import vocode_file
 from distill.library.catalog import resolve_model
+from distill.models.format import DistillModel
 from distill.paths import generated_dir
 from distill.ui import jobs, vocoder_menu
 from distill.ui.common import Settings, model_choices, number_in, refusal, rounded
@@ -29,7 +30,7 @@ from distill.ui.notices import banner
 from distill.ui.progress_view import stages
 from distill.ui.serving import for_page
 from distill.ui.wording import page_words
-from distill.vocoders.verdict import BASELINE
+from distill.vocoders.verdict import BASELINE, GENERATION, RESYNTHESIS, verdict_summary
 
 MEASURES = (
     "**What the figures mean.** *STFT distance*: how far the resynthesis' spectrum is from the original's, "
@@ -152,9 +153,16 @@ def render_pair(model_id: str | None, first: str, second: str, duration: float, 
         ]
         same = same_vocoder((first, second), records)
         head = f"Model **{model.name}**, seed {chosen_seed}, {seconds:g} s.  \n"
-        return [*players, head + "  \n".join(notes) + (f"  \n⚠️ {same}" if same else "")]
+        note = own_vocoder_note(model, GENERATION)
+        return [*players, head + "  \n".join(notes) + (f"  \n⚠️ {same}" if same else "") + note]
 
     yield from _run(work, shown, 4)
+
+
+def own_vocoder_note(model: DistillModel | None, purpose: str) -> str:
+    """The held-out verdict on the model's own vocoder for the path this section renders, in words (or nothing)."""
+    sentence = verdict_summary(model, purpose) if model is not None else None
+    return f"  \n*Its own vocoder, measured on held-out recordings:* {page_words(sentence)}" if sentence else ""
 
 
 def resynthesise_pair(recording: str | None, model_id: str | None, first: str, second: str):
@@ -200,7 +208,9 @@ def resynthesise_pair(recording: str | None, model_id: str | None, first: str, s
             for side, asked, r in zip("AB", (first, second), records, strict=True)
         ]
         same = same_vocoder((first, second), records)
-        return [*players, gr.Dataframe(pd.DataFrame(rows), visible=True), MEASURES + (f"\n\n⚠️ {same}" if same else "")]
+        note = own_vocoder_note(resolve_model(model_id) if model_id else None, RESYNTHESIS)
+        explained = MEASURES + (f"\n\n⚠️ {same}" if same else "") + note
+        return [*players, gr.Dataframe(pd.DataFrame(rows), visible=True), explained]
 
     yield from _run(work, shown, 5)
 

@@ -1,10 +1,12 @@
 """Training figures as charts: every metric the engine reports, in panels with names people read.
 
 The engine decides which figures exist (losses, validation loss, the health figures, GAN
-losses); this module names them and groups them: training and validation loss share a
-panel, the model's reconstruction error shares one with its two baselines (the mean
-segment and silence), and so on. A figure it does not know gets a panel of its own under
-its name in words. Rates (`.../s`) are shown as text rather than charted.
+losses, the held-out curve); this module names them and groups them: training and
+validation loss share a panel, the model's reconstruction error shares one with its two
+baselines (the mean segment and silence), `X: A` and `X: B` share panel `X` (a line each:
+the own vocoder's held-out distance against the baseline's), and so on. A figure it does
+not know gets a panel of its own under its name in words. Rates (`.../s`) are shown as
+text rather than charted.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ WAITING = {"Discriminator loss": "The discriminators join after the warm-up step
 
 
 def words(metric: str) -> Series:
-    """A figure's panel and line name; an unknown one in words under its own panel."""
+    """A figure's panel and line name; `X: A` is line A of panel X; an unknown one in words under its own panel."""
+    if ": " in metric:
+        panel, line = metric.split(": ", 1)
+        return Series(panel[:1].upper() + panel[1:], line, metric)
     spoken = metric.replace("_", " ")
     return SERIES.get(metric) or Series(spoken.capitalize(), spoken, spoken)
 

@@ -27,7 +27,14 @@ from distill.ui.progress_view import stages
 from distill.ui.serving import for_page
 from distill.ui.sound_list import SoundRow, list_html, sound_list
 from distill.ui.wording import page_words
-from distill.vocoders.verdict import BASELINE, baseline_distances, display_name
+from distill.vocoders.verdict import (
+    BASELINE,
+    GENERATION,
+    RESYNTHESIS,
+    baseline_distances,
+    display_name,
+    path_verdict,
+)
 
 HISTORY_ROWS = 200
 AGAINST_BASELINE = f"own vocoder vs {display_name(BASELINE)}"
@@ -53,16 +60,23 @@ def health_cell(info: dict) -> str:
 
 
 def against_baseline(info: dict) -> str:
-    """How the model's own vocoder did on its held-out recordings: `⚠️ worse (2.21 vs 0.71)`, lower is closer."""
+    """How the model's own vocoder did on its held-out recordings, per path:
+    `generated: better (1.04 vs 1.71); resynthesised: worse (0.83 vs 0.68)`, lower is closer."""
     if not info.get("vocoder"):
         return "—"
     verdict = info.get("vocoder_evaluation")  # `describe_model` read it (`read_verdict`)
-    distances = baseline_distances(verdict) if verdict else None
-    if distances is None:
-        return "⚠️ not judged yet: Auto does not use it"
-    if verdict["beats_baseline"]:
-        return f"better ({distances[0]:.2f} vs {distances[1]:.2f})"
-    return f"⚠️ worse ({distances[0]:.2f} vs {distances[1]:.2f}): Auto does not use it"
+    if not verdict:
+        return "not judged yet"
+    parts = []
+    for path, label in ((GENERATION, "generated"), (RESYNTHESIS, "resynthesised")):
+        distances = baseline_distances(verdict, path)
+        if distances is None:
+            parts.append(f"{label}: not judged yet")
+            continue
+        better = "better" if path_verdict(verdict, path)["beats_baseline"] else "worse"
+        stale = ", stale: VAE retrained" if path == GENERATION and info.get("vocoder_stale") else ""
+        parts.append(f"{label}: {better} ({distances[0]:.2f} vs {distances[1]:.2f}{stale})")
+    return "; ".join(parts)
 
 
 def models_table() -> pd.DataFrame:

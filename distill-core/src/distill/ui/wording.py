@@ -34,7 +34,7 @@ PHRASES: list[tuple[str, str]] = [  # after the data folder's paths became words
     (r"use --batch-size (\d+) or less", r"set “Batch size” to \1 or less"),
     (r"(train (?:one|it again)) with `distill train-vocoder --model [^`]*`", rf"\1 under {OWN_VOCODER}"),
     (r"\(`distill vocoders evaluate --model [^`]*`\)", "(“Judge its vocoder again” in the Library)"),
-    (r"`--vocoder ([\w.-]+)` still uses it", r"choosing \1 as the vocoder still uses it"),
+    (r"`--vocoder ([\w.-]+)` (still|always) uses it", r"choosing \1 as the vocoder \2 uses it"),
     (r" is kept in the vocoder training's folder \(start from it with --init-from\)", " is kept"),
     (r"the checkpoint in the vocoder training's folder is kept", "its checkpoint is kept"),
     (r"; point --data at the folder that holds them now", "; put them back there first"),

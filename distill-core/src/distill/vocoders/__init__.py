@@ -28,6 +28,8 @@ from distill.vocoders.hookspecs import hookimpl, hookspec
 from distill.vocoders.streaming import Chunk, context_chunks, stream_with_context, vocode_with_context
 from distill.vocoders.types import (
     GeneratorVocoder,
+    Judge,
+    MelRendering,
     TrainingAudio,
     Vocoder,
     VocoderAssets,
@@ -46,6 +48,8 @@ __all__ = [
     "Chunk",
     "DistillError",
     "GeneratorVocoder",
+    "Judge",
+    "MelRendering",
     "Progress",
     "ProgressCallback",
     "ShouldStop",

@@ -18,13 +18,16 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def vocoder_priority(model):
+def vocoder_priority(model, purpose):
     """How well this plugin can serve `model` right now: higher is better, None = cannot.
 
     Must be cheap (no downloads, no weight loading): the auto-selector calls it for every
     plugin. `model` is a `DistillModel`, or None for model-less analysis-resynthesis with
-    the default `SpectrogramConfig`. First-party scale: per-model HiFi-GAN 300, BigVGAN
-    200, Griffin-Lim 100.
+    the default `SpectrogramConfig`. `purpose` says which mels will come
+    (`distill.vocoders.verdict`): `"generation"`, the model's decoded mels (`distill
+    generate`), or `"resynthesis"`, a recording's true mel (`distill vocode`); a vocoder
+    judged on both paths may rank differently on each. First-party scale: per-model
+    HiFi-GAN 300, BigVGAN 200, Griffin-Lim 100.
     """
 
 
@@ -39,7 +42,7 @@ def load_vocoder(name, model, device, progress):
 
 
 @hookspec(firstresult=True)
-def train_vocoder(name, model, dataset, config, progress, should_stop):
+def train_vocoder(name, model, dataset, config, progress, should_stop, judge):
     """Learn the vocoder called `name` for `model`; None if `name` is not yours.
 
     `dataset` is a `TrainingAudio` (the model's own recordings, minus those held out to
@@ -49,6 +52,12 @@ def train_vocoder(name, model, dataset, config, progress, should_stop):
     `kill`, the stop button and a launcher's stop file all make it answer True. Ask it
     between steps and, when True, keep a checkpoint and raise `TrainingCancelled` saying
     how to resume (with the state so far, to have it stored and judged).
+
+    `dataset.model_mel(i)` is the model's own (decoded) mel of recording `i`: what the
+    vocoder will be fed when a user generates. `judge` (a `Judge`, or None) is the host's
+    held-out check: call it with your vocoder as it is now every few hundred steps (it
+    costs about a second) and add the figures it returns to your `Progress.metrics`, so
+    the CLI and the UI draw your held-out distance against the baseline's as you train.
     """
 
 

@@ -1,10 +1,10 @@
 """The vocoder types: what a plugin returns (`Vocoder`, `VocoderState`, `VocoderAssets`) and what it is
-handed (`TrainingAudio`)."""
+handed (`TrainingAudio`, a `Judge`)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,15 @@ class VocoderState:
     steps: int | None = None  # optimizer steps it was trained for, when the plugin counts them
 
 
+# A recording `[samples]` -> the model's own rendering of its mel `[n_mels, frames]`: encoded and
+# decoded as generation decodes, so what a per-model vocoder is fed when a user generates.
+MelRendering = Callable[[torch.Tensor], torch.Tensor]
+
+# The host's held-out check during per-model training: called with the vocoder as it is now,
+# it renders a few held-out recordings along the generation path and returns figures by name.
+Judge = Callable[[Vocoder], dict[str, float]]
+
+
 @dataclass
 class VocoderAssets:
     """What a vocoder downloads once before it can serve (weights from a model hub), and where that stands.
@@ -134,11 +143,18 @@ class VocoderAssets:
 
 @dataclass
 class TrainingAudio:
-    """The recordings a model was trained on, loaded on demand as mono at `sample_rate`."""
+    """The recordings a model was trained on, loaded on demand as mono at `sample_rate`.
+
+    When the host knows the model, `rendering` is how the model renders a recording's mel
+    (encode, decode): generated sounds reach the vocoder as such decoded mels, blurred and
+    hissing where the recording is sharp and silent, so a vocoder that learns from pairs of
+    (decoded mel, recording) learns to render this model's mels as the collection sounds.
+    """
 
     files: Sequence[Path]
     sample_rate: int
     root: Path | None = None  # the collection's folder: recordings are named relative to it
+    rendering: MelRendering | None = None  # the model's encode -> decode of a recording's mel, if known
 
     def __len__(self) -> int:
         return len(self.files)
@@ -146,6 +162,16 @@ class TrainingAudio:
     def __getitem__(self, index: int) -> torch.Tensor:
         """Mono float32 `[samples]` of file `index`, resampled to `sample_rate`."""
         return load_audio(self.files[index], self.sample_rate)
+
+    def model_mel(self, index: int) -> torch.Tensor | None:
+        """The model's own mel of recording `index` (`[n_mels, frames]`, log1p), or None without one.
+
+        Frame k stands for the recording's samples around `k * hop_length`, as in
+        `waveform_to_mel`. A one-shot model renders only the opening it generates, so
+        `frames` may be fewer than the recording's own mel has: pair the frames with the
+        samples they cover, and drop the rest.
+        """
+        return None if self.rendering is None else self.rendering(self[index])
 
     def name(self, index: int) -> str:
         """File `index` relative to the collection's folder (its full path without one)."""

@@ -1,8 +1,12 @@
-"""Multi-period and multi-scale discriminators (HiFi-GAN paper, §2.2-2.3)."""
+"""Multi-period and multi-scale discriminators (HiFi-GAN paper, §2.2-2.3), and the
+multi-resolution STFT discriminator (UnivNet, Jang et al. 2021) that can take the
+multi-scale one's place: it looks at magnitude spectrograms at three resolutions, which
+costs a fraction of the multi-scale stack's grouped convolutions over raw audio."""
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import nn
@@ -70,15 +74,49 @@ class ScaleDiscriminator(nn.Module):
         return _score(self.layers, self.post, wav[:, None])
 
 
-class Discriminators(nn.Module):
-    """MPD + MSD: every sub-discriminator's scores and features for real and generated audio."""
+# (FFT size, hop, window) per resolution, in samples at 48 kHz; scaled to the model's rate.
+RESOLUTIONS = ((512, 128, 512), (1024, 256, 1024), (2048, 512, 2048))
 
-    def __init__(self, config: HiFiGANConfig) -> None:
+
+class ResolutionDiscriminator(nn.Module):
+    """2-D convolutions over a linear magnitude spectrogram (frequency x time): `[B, T] -> (score, features)`."""
+
+    def __init__(self, n_fft: int, hop: int, window: int, width: int = 1) -> None:
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(window), persistent=False)
+        c = max(1, 32 // width)
+        layers = [nn.Conv2d(1, c, (3, 9), padding=(1, 4))]
+        layers += [nn.Conv2d(c, c, (3, 9), (1, 2), padding=(1, 4)) for _ in range(3)]
+        layers.append(nn.Conv2d(c, c, (3, 3), padding=(1, 1)))
+        self.layers = nn.ModuleList(parametrizations.weight_norm(layer) for layer in layers)
+        self.post = parametrizations.weight_norm(nn.Conv2d(c, 1, (3, 3), padding=(1, 1)))
+
+    def forward(self, wav: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        spec = torch.stft(wav, self.n_fft, self.hop, self.window.numel(), self.window, return_complex=True)
+        return _score(self.layers, self.post, spec.abs()[:, None])
+
+
+def _resolutions(sample_rate: int) -> list[tuple[int, int, int]]:
+    """`RESOLUTIONS` for `sample_rate`: the same durations, in powers of two."""
+    scale = 2 ** round(math.log2(sample_rate / 48000)) if sample_rate > 0 else 1
+    return [(max(64, int(n * scale)), max(16, int(h * scale)), max(64, int(w * scale))) for n, h, w in RESOLUTIONS]
+
+
+class Discriminators(nn.Module):
+    """MPD + MSD (or MRD): every sub-discriminator's scores and features for real and generated audio."""
+
+    def __init__(self, config: HiFiGANConfig, kind: str = "msd") -> None:
         super().__init__()
         width = config.discriminator_width
         self.periods = nn.ModuleList(PeriodDiscriminator(p, width) for p in config.periods)
-        self.scales = nn.ModuleList(ScaleDiscriminator(width, spectral=i == 0) for i in range(config.scales))
-        self.pool = nn.AvgPool1d(4, 2, padding=2)
+        if kind == "mrd":
+            self.scales = nn.ModuleList(
+                ResolutionDiscriminator(*res, width) for res in _resolutions(config.sample_rate)
+            )
+        else:
+            self.scales = nn.ModuleList(ScaleDiscriminator(width, spectral=i == 0) for i in range(config.scales))
+        self.pool = nn.AvgPool1d(4, 2, padding=2) if kind != "mrd" else None
 
     def forward(self, wav: torch.Tensor) -> tuple[Scores, Features]:
         """`[B, T]` -> (one score tensor per sub-discriminator, their feature maps)."""
@@ -89,7 +127,7 @@ class Discriminators(nn.Module):
             features.append(feats)
         x = wav
         for index, discriminator in enumerate(self.scales):
-            if index:
+            if index and self.pool is not None:
                 x = self.pool(x[:, None])[:, 0]
             score, feats = discriminator(x)
             scores.append(score)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from distill.vocoders import VocoderUnavailable, hookimpl, model_spectrogram_config, own_vocoder_proven
 
 NAME = "hifigan"
-PRIORITY = 300  # above BigVGAN (200): its verdict beats Griffin-Lim on held-out recordings
+PRIORITY = 300  # above BigVGAN (200): its verdict on the path asked about beats Griffin-Lim on held-out recordings
 UNPROVEN_PRIORITY = 50  # below Griffin-Lim (100): lost to it, or never judged; `--vocoder hifigan` still works
 
 
@@ -14,10 +14,11 @@ def _has_weights(model) -> bool:
 
 
 @hookimpl
-def vocoder_priority(model):
+def vocoder_priority(model, purpose):
+    """First when its held-out verdict on the path `purpose` names (generated or resynthesised) beats Griffin-Lim."""
     if not _has_weights(model):
         return None
-    return PRIORITY if own_vocoder_proven(model) else UNPROVEN_PRIORITY
+    return PRIORITY if own_vocoder_proven(model, purpose) else UNPROVEN_PRIORITY
 
 
 @hookimpl
@@ -54,9 +55,9 @@ def load_vocoder(name, model, device):
 
 
 @hookimpl
-def train_vocoder(name, model, dataset, config, progress, should_stop):
+def train_vocoder(name, model, dataset, config, progress, should_stop, judge):
     if name != NAME:
         return None
     from distill_vocoder_hifigan.training import train
 
-    return train(model_spectrogram_config(model), dataset, config, progress, should_stop)
+    return train(model_spectrogram_config(model), dataset, config, progress, should_stop, judge)

@@ -29,6 +29,11 @@ class Recipe:
     batch_size: int  # global: split over the processes of a distributed run
     discriminator_width: int  # divides the paper's discriminator channel counts
     gradient_clip: float | None = None  # the generator's gradient norm limit
+    decoded_share: float = 0.0  # examples rendered from the model's decoded mel rather than the recording's own
+    discriminator_warmup: int = 0  # after the warm-up, steps the discriminators train alone before they judge
+    discriminator: str = "msd"  # beside the multi-period one: "msd" multi-scale (paper), "mrd" multi-resolution STFT
+    convergence_weight: float = 0.0  # spectral convergence (linear magnitudes: the attack's level), relative to mel L1
+    audible_start: bool = False  # a fresh generator starts as a working upsampler at the recordings' level
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,7 +47,7 @@ class Recipe:
 
 RECIPES = {
     "paper": Recipe("paper", 0, 0.0, 2e-4, None, 32, 4, 1),
-    "fast": Recipe("fast", 6000, 1.0, 1e-3, 3000, 16, 4, 4, 10.0),
+    "fast": Recipe("fast", 6000, 1.0, 1e-3, 3000, 16, 4, 4, 10.0, decoded_share=0.5),
 }
 DEFAULT = "fast"
 

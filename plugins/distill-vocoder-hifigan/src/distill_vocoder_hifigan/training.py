@@ -24,6 +24,7 @@ import torch
 
 from distill.vocoders import (
     DistillError,
+    Judge,
     Progress,
     ProgressCallback,
     ShouldStop,
@@ -47,12 +48,16 @@ from distill_vocoder_hifigan.losses import (
     feature_matching_loss,
     reconstruction_losses,
 )
+from distill_vocoder_hifigan.pairs import TrainingPairs, load_clips, load_decoded
 from distill_vocoder_hifigan.recipe import DEFAULT, Recipe, choose_recipe
+from distill_vocoder_hifigan.vocoder import HiFiGANVocoder
 
 NAME = "hifigan"
 # Training memory per audio sample of one batch example: measured on CPU with full-width
 # discriminators, peak RSS grows by about 0.45 GB per 16,384-sample example.
 BYTES_PER_SAMPLE = 30_000
+AUDIBLE_START_EXAMPLES = 16  # examples whose level a fresh generator is scaled to (`Generator.start_audible`)
+ALL = slice(None)
 
 
 @dataclass
@@ -68,10 +73,12 @@ class TrainingOptions:
     segment_frames: int | None = None
     warmup_steps: int | None = None
     discriminator_width: int | None = None
+    decoded_share: float | None = None
     resume: bool = False
     init_from: dict[str, torch.Tensor] | None = None  # a generator state dict to start from
     checkpoint_every: int = 200
     preview_every: int = 500
+    judge_every: int = 200  # steps between the host's held-out checks (the curve the CLI and UI draw)
     device: str = "cpu"
     seed: int = 0
     model_overrides: dict[str, Any] | None = None  # e.g. a tiny generator for tests
@@ -92,20 +99,8 @@ class TrainingOptions:
             segment_frames=self.segment_frames,
             warmup_steps=self.warmup_steps,
             discriminator_width=self.discriminator_width or overrides.get("discriminator_width"),
+            decoded_share=self.decoded_share,
         )
-
-
-def _load_clips(dataset: TrainingAudio, minimum: int) -> list[torch.Tensor]:
-    """Every recording once, in memory, each at least one training example long."""
-    clips = []
-    for index in range(len(dataset)):
-        wav = dataset[index].float()
-        if wav.numel() < minimum:
-            wav = torch.nn.functional.pad(wav, (0, minimum - wav.numel()))
-        clips.append(wav)
-    if not clips:
-        raise DistillError("The model's training audio is empty; there is nothing to learn a vocoder from.")
-    return clips
 
 
 def free_memory(device: torch.device) -> int | None:
@@ -137,28 +132,18 @@ def check_batch_fits(batch_size: int, samples: int, device: torch.device) -> Non
     )
 
 
-def _batch(
-    clips: list[torch.Tensor], lengths: torch.Tensor, size: int, samples: int, g: torch.Generator, rows: slice
-) -> torch.Tensor:
-    """Rows `rows` of a global batch of `size` random crops `[size, samples]`, recordings drawn by length.
-
-    Every process draws the whole batch from the same generator and keeps its rows, so the
-    global batch is the same whatever the number of processes.
-    """
-    picks = torch.multinomial(lengths, size, replacement=True, generator=g)
-    crops = []
-    for pick in picks.tolist():
-        clip = clips[pick]
-        start = int(torch.randint(0, clip.numel() - samples + 1, (1,), generator=g))
-        crops.append(clip[start : start + samples])
-    return torch.stack(crops[rows])
-
-
 class Trainer:
     """Holds both networks and optimisers; `run()` trains to the step budget."""
 
-    def __init__(self, spectrogram: SpectrogramConfig, dataset: TrainingAudio, options: TrainingOptions) -> None:
+    def __init__(
+        self,
+        spectrogram: SpectrogramConfig,
+        dataset: TrainingAudio,
+        options: TrainingOptions,
+        judge: Judge | None = None,
+    ) -> None:
         self.spectrogram = spectrogram
+        self.judge = judge
         self.options = options
         self.workers = Workers.join(options.device)
         self.device = self.workers.device
@@ -176,17 +161,19 @@ class Trainer:
         self.rows = self.workers.share(self.recipe.batch_size)
         self.samples = self.recipe.segment_frames * spectrogram.hop_length
         check_batch_fits(len(range(self.recipe.batch_size)[self.rows]), self.samples, self.device)
+        self.clips = load_clips(dataset, self.samples)
+        frames, hop = self.recipe.segment_frames, spectrogram.hop_length
+        decoded = load_decoded(dataset, self.clips, frames, hop) if self.recipe.decoded_share else []
+        self.pairs = TrainingPairs(self.clips, decoded, spectrogram, frames, self.recipe.decoded_share)
         torch.manual_seed(options.seed)
         self.generator = self._initial_generator(options.init_from).to(self.device)
-        self.discriminators = Discriminators(self.config).to(self.device)
+        self.discriminators = Discriminators(self.config, self.recipe.discriminator).to(self.device)
         betas = (0.8, 0.99)
         self.opt_g = torch.optim.AdamW(self.generator.parameters(), self.recipe.learning_rate, betas=betas)
         self.opt_d = torch.optim.AdamW(self.discriminators.parameters(), self.recipe.learning_rate, betas=betas)
-        self.clips = _load_clips(dataset, self.samples)
-        self.lengths = torch.tensor([float(c.numel()) for c in self.clips])
         self.g = torch.Generator().manual_seed(options.seed)
         self.step = 0
-        steps_per_epoch = math.ceil(self.lengths.sum().item() / self.samples / self.recipe.batch_size)
+        steps_per_epoch = math.ceil(self.pairs.total_samples / self.samples / self.recipe.batch_size)
         self.total = options.max_steps or (options.epochs or 1) * max(1, steps_per_epoch)
         if saved is not None:
             self._restore(saved)
@@ -194,7 +181,11 @@ class Trainer:
         self.d_net = self.workers.wrap(self.discriminators)
 
     def _initial_generator(self, init: dict[str, torch.Tensor] | None) -> Generator:
-        """Fresh, or warm-started from a checkpoint's (weight-norm) or a model's (folded) weights."""
+        """Fresh (started audible when the recipe says so), or warm-started from a checkpoint's
+        (weight-norm) or a model's (folded) weights."""
+        if init is None and self.recipe.audible_start:
+            mel, wav = self.pairs.batch(AUDIBLE_START_EXAMPLES, torch.Generator().manual_seed(self.options.seed), ALL)
+            return Generator(self.config, weight_norm=False).start_audible(mel, wav).apply_weight_norm()
         if init is None:
             return Generator(self.config)
         if any(".parametrizations." in key for key in init):
@@ -266,14 +257,19 @@ class Trainer:
 
     @property
     def adversarial(self) -> bool:
-        """Past the generator-only warm-up: the discriminators train and judge."""
+        """Past the generator-only warm-up: the discriminators train."""
         return self.step >= self.recipe.warmup_steps
 
+    @property
+    def judged(self) -> bool:
+        """Past the discriminators' own warm-up too: they judge the generator."""
+        return self.step >= self.recipe.warmup_steps + self.recipe.discriminator_warmup
+
     def train_step(self) -> dict[str, float]:
-        real = _batch(self.clips, self.lengths, self.recipe.batch_size, self.samples, self.g, self.rows)
-        real = real.to(self.device)
+        mel, real = self.pairs.batch(self.recipe.batch_size, self.g, self.rows)
+        mel, real = mel.to(self.device), real.to(self.device)
         self._set_learning_rate()
-        fake = self.g_net(waveform_to_mel(real, self.spectrogram))[..., : real.shape[-1]]
+        fake = self.g_net(mel)[..., : real.shape[-1]]
         metrics = {}
         if self.adversarial:
             scores, _ = self.d_net(torch.cat([real, fake.detach()]))
@@ -282,9 +278,11 @@ class Trainer:
             loss_d.backward()
             self.opt_d.step()
             metrics["discriminator"] = loss_d.item()
-        losses = reconstruction_losses(real, fake, self.spectrogram, self.recipe.stft_weight)
+        losses = reconstruction_losses(
+            real, fake, self.spectrogram, self.recipe.stft_weight, self.recipe.convergence_weight
+        )
         loss_g = sum(weight * loss for loss, weight in losses.values())
-        if self.adversarial:
+        if self.judged:
             loss_g = MEL_WEIGHT * loss_g + self._adversarial_generator_loss(real, fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -329,14 +327,28 @@ class Trainer:
         state = {k: v.detach() for k, v in generator.remove_weight_norm().state_dict().items()}
         return VocoderState(NAME, self.config.to_dict(), state, steps=self.step)
 
+    def held_out_figures(self) -> dict[str, float]:
+        """The host's held-out check of the generator as it is now (rank 0, every `judge_every` steps, at the end)."""
+        due = self.step % self.options.judge_every == 0 or self.step in (1, self.total)
+        if self.judge is None or not self.workers.main or not due:
+            return {}
+        self.generator.eval()
+        try:
+            return self.judge(HiFiGANVocoder(self.generator, self.spectrogram))
+        finally:
+            self.generator.train()
+
     def _report(self, progress: ProgressCallback | None, metrics: dict[str, float], rate: float) -> None:
         message = f"step {self.step}/{self.total}"
         if self.step % self.options.preview_every == 0:
             preview = self.preview()
             message += f", preview {preview.name}" if preview else ""
+        metrics = {**metrics, **self.held_out_figures()}
         if progress is None or not self.workers.main:
             return
-        phase = "adversarial" if self.adversarial else "spectral warm-up"
+        phase = (
+            "adversarial" if self.judged else "discriminators warming up" if self.adversarial else "spectral warm-up"
+        )
         progress(Progress("train-vocoder", self.step, self.total, f"{message} ({phase})", {**metrics, "steps/s": rate}))
 
     def run(self, progress: ProgressCallback | None, should_stop: ShouldStop | None = None) -> VocoderState:
@@ -380,6 +392,7 @@ def train(
     config: dict[str, Any],
     progress: ProgressCallback | None,
     should_stop: ShouldStop | None = None,
+    judge: Judge | None = None,
 ) -> VocoderState:
     """The `train_vocoder` hook's work: a fresh, resumed or warm-started run, in one process or many."""
-    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config)).run(progress, should_stop)
+    return Trainer(spectrogram, dataset, TrainingOptions.from_config(config), judge).run(progress, should_stop)
