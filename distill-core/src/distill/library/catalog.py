@@ -149,11 +149,6 @@ def list_models() -> list[ModelSummary]:
     return [ModelSummary.of(m) for m in _library_models()]
 
 
-def describe_library() -> list[dict[str, Any]]:
-    """`describe_model` of every readable model in the library."""
-    return [describe_model(m) for m in _library_models()]
-
-
 def resolve_model(ref: str) -> DistillModel:
     """A model by path, exact name, exact id or unique id prefix, read whole (weights checked).
 
