@@ -41,12 +41,16 @@ def test_a_ctrl_c_inside_the_progress_callback_is_a_request():
 @main_thread_only
 def test_the_first_signal_asks_the_second_interrupts_and_the_handlers_come_back(tmp_path):
     (tmp_path / "stop").touch()  # left by an earlier run
-    before = signal.getsignal(signal.SIGINT)
-    stop = StopRequests(stop_file=tmp_path / "stop")
-    with stop.caught():
-        assert not stop()
-        signal.raise_signal(signal.SIGTERM)  # `kill`: a request, not the end of the process
-        assert stop()
-        with pytest.raises(KeyboardInterrupt):
-            signal.raise_signal(signal.SIGINT)  # the second: at once, as before
-    assert signal.getsignal(signal.SIGINT) is before
+    # Ctrl-C as a fresh process has it, whatever an earlier test in this worker left behind.
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        stop = StopRequests(stop_file=tmp_path / "stop")
+        with stop.caught():
+            assert not stop()
+            signal.raise_signal(signal.SIGTERM)  # `kill`: a request, not the end of the process
+            assert stop()
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)  # the second: at once, as before
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outside)
