@@ -53,7 +53,7 @@ from distill.inference.outputs import generate_files
 from distill.models.diagnostics import resemblance_sentence
 from distill.models.reconstruction import reconstruct_mel
 from distill.training.runner import train_model
-from distill.vocoders import SpectrogramConfig, waveform_to_mel
+from distill.vocoders import SpectrogramConfig, mel_to_power, waveform_to_mel
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -123,7 +123,7 @@ def reconstructed(model, sounds: list[torch.Tensor]) -> tuple[list[torch.Tensor]
 
 def mel_flatness(mel: torch.Tensor) -> float:
     """Mean log spectral flatness of a log1p mel `[n_mels, frames]` over its frames within 30 dB of the loudest."""
-    power = torch.expm1(mel).clamp_min(0) + 1e-10
+    power = mel_to_power(mel) + 1e-10
     total = power.sum(0)
     loud = total >= total.max() * 1e-3
     return float((torch.log(power).mean(0) - torch.log(power.mean(0)))[loud].mean())

@@ -11,6 +11,7 @@ text rather than charted.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import gradio as gr
@@ -51,6 +52,7 @@ VOCODER_PANELS = ("Generator loss", "Discriminator loss", "Distance to the origi
 WAITING = {"Discriminator loss": "The discriminators join after the warm-up steps; their loss is charted from then."}
 
 
+@functools.cache  # called for every point of every chart, every second a job is followed
 def words(metric: str) -> Series:
     """A figure's panel and line name; `X: A` is line A of panel X; an unknown one in words under its own panel."""
     if ": " in metric:
