@@ -29,7 +29,7 @@ from distill.ui import jobs
 from distill.ui.access import readable_folder
 from distill.ui.charts import PANELS, VOCODER_PANELS, latest_figures, make_panels, panel_updates
 from distill.ui.common import Settings, model_choices, number_in, refusal
-from distill.ui.notices import banner, health_warning, own_vocoder_warning, resemblance
+from distill.ui.notices import banner, health_warning, own_vocoder_warning
 from distill.ui.progress_view import training_progress
 from distill.ui.serving import for_page
 from distill.ui.wording import page_words
@@ -68,11 +68,8 @@ def model_report(model: DistillModel) -> str:
         f"{', '.join(figures)}.  ",
         f"Sliders: {sliders}.  ",
         f"**Resemblance:** {resemblance_sentence(meta.get('resemblance'))}.  ",
+        "Open the **Generate** tab to play it.",
     ]
-    shown = resemblance(model)
-    if shown is not None:
-        lines.append(f"{shown[0]}  ")
-    lines.append("Open the **Generate** tab to play it.")
     return "\n".join(lines)
 
 
