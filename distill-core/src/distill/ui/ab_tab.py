@@ -153,7 +153,9 @@ def render_pair(model_id: str | None, first: str, second: str, duration: float, 
         ]
         same = same_vocoder((first, second), records)
         head = f"Model **{model.name}**, seed {chosen_seed}, {seconds:g} s.  \n"
-        note = own_vocoder_note(model, GENERATION)
+        # Where Auto skipped the own vocoder, its reason above already is this verdict.
+        skipped = {s["vocoder"] for r in records for s in r.get("vocoder_skipped") or []}
+        note = "" if model.vocoder_type in skipped else own_vocoder_note(model, GENERATION)
         return [*players, head + "  \n".join(notes) + (f"  \n⚠️ {same}" if same else "") + note]
 
     yield from _run(work, shown, 4)
