@@ -112,6 +112,20 @@ def running_app(home: Path, **environment: str) -> Iterator[App]:
                     server.kill()
 
 
+SERVER_LOG_LINES = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed browser test shows the end of what its `distill ui` printed: a page's error is the server's."""
+    report = yield
+    app = getattr(item, "funcargs", {}).get("app")
+    if report.failed and isinstance(app, App):
+        tail = app.output().splitlines()[-SERVER_LOG_LINES:]
+        report.sections.append((f"distill ui printed (last {SERVER_LOG_LINES} lines)", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory):
     """Debian's chromium, headless, with a fresh profile (noxfile.py installs it in CI)."""

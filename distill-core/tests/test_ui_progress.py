@@ -11,7 +11,7 @@ pytest.importorskip("gradio")
 from distill.progress import Progress
 from distill.ui import jobs
 from distill.ui.common import duration_text
-from distill.ui.progress_view import stages, transfer_line
+from distill.ui.progress_view import stages, training_progress, transfer_line
 
 SENTENCE = "Downloading the BigVGAN-v2 universal vocoder (489 MB), a one-time download"
 
@@ -38,6 +38,23 @@ def test_stages_tick_what_is_done_and_show_the_current_one_with_its_bar():
         shown = stages(job, "Starting…")
         assert f"✓ {SENTENCE}: done" in shown
         assert "<p class='stage-now'><b>Preparing the vocoder for this machine…</b></p><progress" in shown
+    finally:
+        job.stop()
+
+
+def test_a_page_reads_a_job_while_its_work_reports_as_fast_as_it_can():
+    def work(progress, should_stop):
+        step = 0
+        while not should_stop():
+            step += 1
+            progress(Progress(f"stage {step // 1000}", step % 1000, 1000, "working"))
+
+    job = jobs.start("test:busy", "test", work, "")
+    try:
+        until = time.monotonic() + 1.5
+        while time.monotonic() < until:  # each read sees every event with its arrival time, never half of one
+            assert "working" in stages(job, "Starting…")
+            assert " of 1000</b>" in training_progress(job, "step", "Waiting…")
     finally:
         job.stop()
 

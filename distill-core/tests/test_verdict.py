@@ -90,9 +90,8 @@ def test_a_lower_distance_with_a_lower_visqol_does_not_beat_the_baseline_and_say
     assert not beats(_row(1.0, 2.9), _row(1.7, 3.0))
     words = verdict_summary(_model(_verdict(_part(_row(0.74, 4.10), _row(1.04, 4.47)), LOSES)), GENERATION)
     assert words == (
-        "On generated sounds its own HiFi-GAN is nearer the recordings than Griffin-Lim but sounds worse to ViSQOL "
-        "(distance 0.740 vs 1.040, lower is better; ViSQOL 4.10 vs 4.47, higher is better), "
-        "so `generate` ranks it below Griffin-Lim."
+        "On generated sounds its own HiFi-GAN is nearer the recordings than Griffin-Lim but loses: it sounds worse "
+        "to ViSQOL, 4.10 vs 4.47 of 5 (distance 0.740 vs 1.040), so `generate` ranks it below Griffin-Lim."
     )
     assert beats(_row(1.0, 3.0), _row(1.7, 3.0))
     assert beats(_row(1.0), _row(1.7, 3.0))  # ViSQOL not measured for one: the distance decides
@@ -105,8 +104,25 @@ def test_a_near_silent_render_never_beats_the_baseline_however_near_its_distance
     assert not beats(quiet, _row(1.7)) and beats({**_row(0.9), "level_difference_db": -12.0}, _row(1.7))
     words = verdict_summary(_model(_verdict(_part(quiet, _row(1.7)), LOSES)), GENERATION)
     assert words == (
-        "On generated sounds its own HiFi-GAN loses to Griffin-Lim: it renders 42 dB quieter than the recordings "
-        "(distance 0.900 vs 1.700, lower is better), so `generate` ranks it below Griffin-Lim."
+        "On generated sounds its own HiFi-GAN is nearer the recordings than Griffin-Lim but loses: it renders 42 dB "
+        "quieter than the recordings (distance 0.900 vs 1.700), so `generate` ranks it below Griffin-Lim."
+    )
+
+
+def test_the_library_says_why_a_vocoder_nearer_the_recordings_lost():
+    pytest.importorskip("gradio")
+    from distill.ui.library_tab import against_baseline
+
+    quiet = {**_row(0.9), "level_difference_db": -41.9}
+    info = {"vocoder": "hifigan", "vocoder_evaluation": _verdict(_part(quiet, _row(1.7)), LOSES)}
+    assert against_baseline(info) == (
+        "generated: worse: it renders 42 dB quieter than the recordings (distance 0.90 vs 1.70); "
+        "resynthesised: worse (0.83 vs 0.68)"
+    )
+    info["vocoder_evaluation"] = _verdict(WINS, _part(_row(0.5, 3.0), _row(0.68, 4.5)))
+    assert against_baseline(info) == (
+        "generated: better (1.04 vs 1.71); "
+        "resynthesised: worse: it sounds worse to ViSQOL, 3.00 vs 4.50 of 5 (distance 0.50 vs 0.68)"
     )
 
 

@@ -132,6 +132,11 @@ def trained_on(model_id: str | None) -> tuple[str, list[str]]:
     return recordings_view.shown(found, "This model's file does not list its recordings.")
 
 
+def trained_on_if_open(model_id: str | None, is_open: bool) -> tuple[Any, Any]:
+    """A newly chosen model's recordings where the list is open; a closed one is filled when it opens."""
+    return trained_on(model_id) if is_open else (gr.skip(), gr.skip())
+
+
 def apply_preset(model_id: str | None, name: str | None) -> list[gr.Slider]:
     if not model_id or not name:
         raise gr.Error("Choose a model and one of its “Saved presets” first.")
@@ -406,10 +411,11 @@ def build() -> GenerateTab:
     gr.on(None, shows_errors(choose_model), model, model_outputs).then(
         vocoder_menu.note, [vocoder, unusable, auto_note], [note, go]
     ).then(lambda m: duration_help(resolve_model(m) if m else None), model, duration)
-    model.change(
-        lambda: (gr.Accordion(open=False), *recordings_view.shown([], "")), None, [trained, *_browser(browser)]
-    )
-    trained.expand(shows_errors(trained_on), model, _browser(browser))
+    # The accordion is never closed from here: a close racing the musician's click would hide the list.
+    trained_open = gr.State(False)
+    model.change(shows_errors(trained_on_if_open), [model, trained_open], _browser(browser))
+    trained.expand(lambda: True, None, trained_open).then(shows_errors(trained_on), model, _browser(browser))
+    trained.collapse(lambda: False, None, trained_open)
     vocoder.change(vocoder_menu.note, [vocoder, unusable, auto_note], [note, go])
     refresh.click(lambda: gr.Dropdown(choices=model_choices()), None, model)
     load.click(shows_errors(apply_preset), [model, presets], sliders)

@@ -35,8 +35,9 @@ class Job:
         self, key: str, kind: str, work: Work, inputs: dict[str, Any], stops_in_progress: bool, history: list[Progress]
     ) -> None:
         self.key, self.kind, self.inputs = key, kind, inputs
-        self.events: list[Progress] = list(history)  # an earlier run's events, when this one continues it
-        self.stamps: list[float] = [0.0] * len(history)  # perf_counter() when each event arrived
+        # (event, perf_counter() when it arrived); an earlier run's events, which this one continues, at 0.0.
+        # One list of pairs, replaced or appended in one step: pages read it while the work adds to it.
+        self._log: list[tuple[Progress, float]] = [(event, 0.0) for event in history]
         self.result: Any = None
         self.error: BaseException | None = None
         self.started = time.perf_counter()
@@ -50,12 +51,12 @@ class Job:
     def _report(self, event: Progress) -> None:
         if self._stops_in_progress and self._stop.is_set():
             raise Cancelled
-        repeated = len(self.events) > 1 and self.events[-1].task == self.events[-2].task == event.task
+        log = self._log
+        repeated = len(log) > 1 and log[-1][0].task == log[-2][0].task == event.task
         if event.unit == "bytes" and repeated:  # a transfer keeps its first and latest reports only
-            self.events[-1], self.stamps[-1] = event, time.perf_counter()
+            log[-1] = (event, time.perf_counter())
             return
-        self.events.append(event)
-        self.stamps.append(time.perf_counter())
+        log.append((event, time.perf_counter()))
 
     def _run(self) -> None:
         try:
@@ -75,9 +76,14 @@ class Job:
         return self._stop.is_set() and not self.done
 
     @property
-    def own_events(self) -> list[Progress]:
-        """The events of this run alone, without those of the run it continues."""
-        return [e for e, at in zip(self.events, self.stamps, strict=True) if at]
+    def events(self) -> list[Progress]:
+        """Every event so far, those of the run this one continues first."""
+        return [event for event, _ in list(self._log)]
+
+    @property
+    def own_log(self) -> list[tuple[Progress, float]]:
+        """This run's events alone, each with the perf_counter() of its arrival."""
+        return [(event, at) for event, at in list(self._log) if at]
 
     def stop(self) -> None:
         self._stop.set()

@@ -33,6 +33,7 @@ from distill.vocoders.verdict import (
     RESYNTHESIS,
     baseline_distances,
     display_name,
+    lost_despite_distance,
     path_verdict,
 )
 
@@ -61,7 +62,9 @@ def health_cell(info: dict) -> str:
 
 def against_baseline(info: dict) -> str:
     """How the model's own vocoder did on its held-out recordings, per path:
-    `generated: better (1.04 vs 1.71); resynthesised: worse (0.83 vs 0.68)`, lower is closer."""
+    `generated: better (1.04 vs 1.71); resynthesised: worse (0.83 vs 0.68)`, lower is closer;
+    a loss despite a smaller distance says why:
+    `worse: it renders 23 dB quieter than the recordings (distance 1.84 vs 2.87)`."""
     if not info.get("vocoder"):
         return "—"
     verdict = info.get("vocoder_evaluation")  # `describe_model` read it (`read_verdict`)
@@ -73,9 +76,14 @@ def against_baseline(info: dict) -> str:
         if distances is None:
             parts.append(f"{label}: not judged yet")
             continue
-        better = "better" if path_verdict(verdict, path)["beats_baseline"] else "worse"
+        part = path_verdict(verdict, path)
+        results = part["results"]
+        lost = not part["beats_baseline"]
+        reason = lost_despite_distance(results[verdict["vocoder"]], results[verdict["baseline"]]) if lost else None
+        better = "better" if part["beats_baseline"] else f"worse: {reason}" if reason else "worse"
+        figures = f"{'distance ' if reason else ''}{distances[0]:.2f} vs {distances[1]:.2f}"
         stale = ", stale: VAE retrained" if path == GENERATION and info.get("vocoder_stale") else ""
-        parts.append(f"{label}: {better} ({distances[0]:.2f} vs {distances[1]:.2f}{stale})")
+        parts.append(f"{label}: {better} ({figures}{stale})")
     return "; ".join(parts)
 
 

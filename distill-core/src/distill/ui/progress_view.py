@@ -25,7 +25,7 @@ def bar(fraction: float | None) -> str:
 
 def training_progress(job: Job, unit: str, waiting: str) -> str:
     """A bar with position, elapsed time and time left, from the job's events of this run."""
-    events = job.own_events
+    events = [event for event, _ in job.own_log]
     if not events or not events[-1].total:
         return f"<p>{html.escape(waiting)}</p>"
     last, first = events[-1], events[0]
@@ -64,9 +64,8 @@ def _finished(task: str, last: Progress) -> str:
 
 def stages(job: Job, starting: str) -> str:
     """Every stage so far (ticked when done) and the current one with its bar; `starting` before any report."""
-    events, stamps = job.own_events, [at for at in job.stamps if at]
     by_task: dict[str, list[tuple[Progress, float]]] = {}
-    for event, at in zip(events, stamps, strict=True):
+    for event, at in job.own_log:
         by_task.setdefault(event.task, []).append((event, at))
     rows = []
     tasks = list(by_task)

@@ -189,6 +189,18 @@ def _figures(own: dict[str, Any], baseline: dict[str, Any]) -> str:
     return text
 
 
+def lost_despite_distance(own: dict[str, Any], baseline: dict[str, Any]) -> str | None:
+    """Why a render nearer the recordings than the baseline's still lost, in words; None if it was not nearer.
+
+    `beats` then decided on its level or on ViSQOL, and a bare "worse" beside a smaller distance reads as a slip.
+    """
+    if own[METRIC] >= baseline[METRIC]:
+        return None
+    if _off_level(own):
+        return f"it renders {abs(own[LEVEL]):.0f} dB {'louder' if own[LEVEL] > 0 else 'quieter'} than the recordings"
+    return f"it sounds worse to ViSQOL, {own[PERCEPTUAL]:.2f} vs {baseline[PERCEPTUAL]:.2f} of 5"
+
+
 def path_sentence(verdict: dict[str, Any], path: str) -> str:
     """What `auto` does with the own vocoder for the command of `path`, and why, in one sentence."""
     own, baseline = display_name(verdict["vocoder"]), display_name(verdict["baseline"])
@@ -215,16 +227,11 @@ def path_sentence(verdict: dict[str, Any], path: str) -> str:
     figures = _figures(mine, theirs)
     if part.get("beats_baseline"):
         return f"On {words} its own {own} beats {baseline} ({figures}), so `{command}` uses it first."
-    if mine[METRIC] < theirs[METRIC] and _off_level(mine):
-        louder = "louder" if mine[LEVEL] > 0 else "quieter"
+    reason = lost_despite_distance(mine, theirs)
+    if reason is not None:
         return (
-            f"On {words} its own {own} loses to {baseline}: it renders {abs(mine[LEVEL]):.0f} dB {louder} than the "
-            f"recordings ({figures}), so `{command}` ranks it below {baseline}."
-        )
-    if mine[METRIC] < theirs[METRIC]:  # nearer in distance, so only the perceptual measure can have decided
-        return (
-            f"On {words} its own {own} is nearer the recordings than {baseline} but sounds worse to ViSQOL "
-            f"({figures}), so `{command}` ranks it below {baseline}."
+            f"On {words} its own {own} is nearer the recordings than {baseline} but loses: {reason} "
+            f"(distance {mine[METRIC]:.3f} vs {theirs[METRIC]:.3f}), so `{command}` ranks it below {baseline}."
         )
     return f"On {words} its own {own} loses to {baseline} ({figures}), so `{command}` ranks it below {baseline}."
 
