@@ -2,7 +2,7 @@
 
 Each collection is synthesised so the answer is known: hits with exponential tails of
 very different lengths (a few of them far longer than the rest, as crashes are in a
-kit), and harmonic tones whose partials the core mel resolves. A small model is trained
+kit), and harmonic tones whose partials the core mel resolves, among noise hits. A small model is trained
 on each with the default layout (the tests shrink only the network), then one sound is
 generated per training sound.
 """
@@ -50,14 +50,19 @@ def write_tails(folder: Path) -> list[float]:
     return [seconds * 40 / 60 for seconds in lengths]  # where each falls 40 dB under its peak
 
 
-def write_tones(folder: Path) -> None:
-    """12 plucked harmonic tones, 5 partials each, all below 2.5 kHz."""
-    for index in range(12):
-        f0 = 196.0 * 2 ** (index / 12)
-        envelope = _decay(0.8)
-        t = torch.arange(envelope.numel()) / RATE
-        wav = sum(torch.sin(2 * math.pi * f0 * k * t) / k for k in range(1, 6)) * envelope
-        write_audio(folder / f"tone-{index:02d}.wav", 0.8 * wav / wav.abs().max(), RATE)
+def write_tones_among_hits(folder: Path) -> None:
+    """12 plucked harmonic tones (5 partials each, all below 2.5 kHz) among 12 noise hits, as tonal hits sit in a kit."""
+    g = torch.Generator().manual_seed(3)
+    for index in range(24):
+        if index % 2:
+            envelope = _decay(0.1 + 0.03 * index)
+            wav = torch.randn(envelope.numel(), generator=g) * envelope
+        else:
+            f0 = 196.0 * 2 ** ((index // 2) / 12)
+            envelope = _decay(0.8)
+            t = torch.arange(envelope.numel()) / RATE
+            wav = sum(torch.sin(2 * math.pi * f0 * k * t) / k for k in range(1, 6)) * envelope
+        write_audio(folder / f"sound-{index:02d}.wav", 0.8 * wav / wav.abs().max(), RATE)
 
 
 def partial_count(wav: torch.Tensor) -> int:
@@ -72,9 +77,8 @@ def partial_count(wav: torch.Tensor) -> int:
     return int(peak.sum())
 
 
-@pytest.fixture
-def small_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(PRESETS, "small", replace(PRESETS["small"], steps=300, vae=SMALL_NET))
+def small_network(monkeypatch: pytest.MonkeyPatch, steps: int) -> None:
+    monkeypatch.setitem(PRESETS, "small", replace(PRESETS["small"], steps=steps, vae=SMALL_NET))
 
 
 def one_per_sound(folder: Path, name: str) -> tuple[list[torch.Tensor], int]:
@@ -86,7 +90,8 @@ def one_per_sound(folder: Path, name: str) -> tuple[list[torch.Tensor], int]:
     return sounds, anchors
 
 
-def test_generated_hits_ring_as_long_as_the_collection_and_the_longest_are_not_cut(tmp_path, small_network):
+def test_generated_hits_ring_as_long_as_the_collection_and_the_longest_are_not_cut(tmp_path, monkeypatch):
+    small_network(monkeypatch, steps=300)
     real = torch.tensor(write_tails(tmp_path))
     sounds, _ = one_per_sound(tmp_path, "tails")
     generated = torch.tensor([sounding_seconds(s) for s in sounds])
@@ -95,9 +100,14 @@ def test_generated_hits_ring_as_long_as_the_collection_and_the_longest_are_not_c
     assert float(generated.max()) >= 0.75 * float(real.max()), shown  # the 2.4 s tails are learned, not cut
 
 
-def test_generated_tones_keep_their_partials(tmp_path, small_network):
-    write_tones(tmp_path)
-    sounds, _ = one_per_sound(tmp_path, "tones")
+def test_generated_tones_among_noise_hits_keep_their_partials(tmp_path, monkeypatch):
+    """Half the collection rings with 5 lines: so must about as many of the sounds it generates.
+
+    Tones alone were kept by the plain VAE too; among noise hits its decoder smeared most of
+    them to 2-4 lines (5 of these 24 sounds kept all five), as it did to a real kit's tonal hits.
+    """
+    small_network(monkeypatch, steps=600)
+    write_tones_among_hits(tmp_path)
+    sounds, anchors = one_per_sound(tmp_path, "tones")
     counts = sorted(partial_count(s) for s in sounds)
-    # the tones have 5 lines; a blurred decoder smears them into 1-2 bands, a noisy one adds false lines
-    assert abs(counts[len(counts) // 2] - 5) <= 1, counts
+    assert sum(count >= 5 for count in counts) >= 2 / 3 * anchors / 2, counts

@@ -101,7 +101,7 @@ def stream_with_context(
 
     A `vocode` whose output runs a little short (an inverse STFT's last hop) leaves the
     stream short by as much at the very end; callers fit the length (`fit_pieces`).
-    `progress`, if given, hears `Progress("render", frames done, frames)` after each chunk.
+    `progress`, if given, hears `Progress("render", frames done, frames, unit="frames")` after each chunk.
     """
     frames = mel.shape[-1]
     with freed_memory_reused():
@@ -109,7 +109,7 @@ def stream_with_context(
             audio = vocode(mel[..., chunk.lo : chunk.hi])
             yield audio[..., (chunk.start - chunk.lo) * hop_length : (chunk.stop - chunk.lo) * hop_length]
             if progress is not None:
-                progress(Progress(RENDER_TASK, chunk.stop, frames, "frames"))
+                progress(Progress(RENDER_TASK, chunk.stop, frames, "Rendering", unit="frames"))
 
 
 def vocode_with_context(
