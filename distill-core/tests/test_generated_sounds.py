@@ -51,7 +51,7 @@ def write_tails(folder: Path) -> list[float]:
 
 
 def write_tones_among_hits(folder: Path) -> None:
-    """12 plucked harmonic tones (5 partials each, all below 2.5 kHz) among 12 noise hits, as tonal hits sit in a kit."""
+    """12 plucked harmonic tones (5 partials each, all below 2.5 kHz) among 12 noise hits, as in a kit."""
     g = torch.Generator().manual_seed(3)
     for index in range(24):
         if index % 2:
