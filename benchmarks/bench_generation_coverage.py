@@ -10,7 +10,7 @@ scores both against the same half. This rescores the saved renders of
 the generated sounds (as many as the other half holds) against each random half, averaged
 over five halves.
 
-`python benchmarks/bench_coverage_protocol.py [drums-rumpf drums-millo sfx music demo]`
+`python benchmarks/bench_generation_coverage.py [drums-rumpf drums-millo sfx music demo]`
 (after `bench_generation.py` has rendered them).
 """
 
