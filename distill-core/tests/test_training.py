@@ -14,6 +14,7 @@ from distill.data.synthetic import write_demo_collection
 from distill.errors import DistillError
 from distill.host.selector import select_vocoder
 from distill.inference.pipeline import generate
+from distill.models.diagnostics import unhealthy_consequence
 from distill.models.format import load_model
 from distill.paths import data_dir
 from distill.progress import Progress
@@ -146,6 +147,22 @@ def test_a_collapsed_run_is_retried_and_never_replaces_a_healthy_model(collectio
     saved = train_model(collection_dir, "new-name", vae_config=TINY_VAE)
     assert saved.metadata["diagnostics"]["collapsed"]
     assert saved.training_config["beta"] == PRESETS["small"].beta / 10  # the retry's weaker KL weight
+
+
+def test_a_model_not_learned_on_held_out_recordings_is_not_told_it_will_not_sound_like_its_collection():
+    """sfx: held-out words and clicks unlike any other come back worse than silence, yet the
+    generated sounds cover the set as its own other half does; the warning says both."""
+    not_learned = {"active_units": 32, "latent_dim": 32, "collapsed": True}
+    close = {"coverage": 0.66, "collection_coverage": 0.81}
+    far = {"coverage": 0.30, "collection_coverage": 0.81}
+    said = unhealthy_consequence(not_learned, close)
+    assert "its generated sounds resemble the collection (coverage 0.66; the collection against itself 0.81)" in said
+    assert "will not sound like" not in said
+    assert unhealthy_consequence(not_learned, far) == "it will not sound like your collection"
+    assert unhealthy_consequence(not_learned, None) == "it will not sound like your collection"
+    collapsed = {**not_learned, "active_units": 1}
+    assert unhealthy_consequence(collapsed, close) == "it will not sound like your collection"
+    assert unhealthy_consequence(not_learned, {"coverage": 0.66}) == "it will not sound like your collection"
 
 
 def test_one_shot_collections_are_learned_one_segment_per_sound():

@@ -119,6 +119,30 @@ def resemblance_far(record: dict[str, Any]) -> bool:
     return record["coverage"] < FAR_SHARE * record["collection_coverage"]
 
 
+def resembles_anyway(health: dict[str, Any], record: dict[str, Any] | None) -> bool:
+    """Whether a model judged not learned still generates sounds that resemble its collection.
+
+    Held-out recordings unlike every other one (a small, varied collection) can be
+    reconstructed worse than silence by a model whose generated sounds still resemble its
+    collection: the resemblance check, where it measured that, outweighs the prediction.
+    """
+    try:
+        return health.get("active_units", 0) > 1 and record is not None and not resemblance_far(record)
+    except (KeyError, TypeError, ValueError):  # figures from another version of the measure
+        return False
+
+
+def unhealthy_consequence(health: dict[str, Any], record: dict[str, Any] | None) -> str:
+    """What an unhealthy verdict means for the musician, after "Model 'x' is not learned (...): "."""
+    if resembles_anyway(health, record):
+        return (
+            "recordings unlike the ones it trained on do not come back, though its generated sounds resemble the "
+            f"collection (coverage {record['coverage']:.2f}; the collection against itself "
+            f"{record['collection_coverage']:.2f})"
+        )
+    return "it will not sound like your collection"
+
+
 def resemblance_sentence(record: dict[str, Any] | None) -> str:
     """One line for a person: do the model's sounds resemble its collection, against the collection itself."""
     if record is None:

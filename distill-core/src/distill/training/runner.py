@@ -26,7 +26,7 @@ from distill.data.segmenting import TEXTURE, choose_layout, collection_segments
 from distill.data.validation import load_collection
 from distill.errors import DistillError
 from distill.library.model_files import model_lock, model_path
-from distill.models.diagnostics import Diagnostics, diagnose
+from distill.models.diagnostics import Diagnostics, diagnose, unhealthy_consequence
 from distill.models.format import DistillModel, load_model, save_model
 from distill.models.vae import VAE, VAEConfig
 from distill.names import check_name
@@ -191,10 +191,10 @@ def _train(
     if diagnostics.collapsed:
         _refuse_to_replace_a_healthy_model(target, name, diagnostics)
         log.warning(
-            "Model '%s' is %s: it will not sound like your collection. Check that the recordings are audible "
-            "and varied, or train longer with --epochs.",
+            "Model '%s' is %s: %s. Check that the recordings are audible and varied, or train longer with --epochs.",
             name,
             diagnostics.sentence(),
+            unhealthy_consequence(diagnostics.to_dict(), model.metadata.get("resemblance")),
         )
     save_model(model, target)
     run.checkpoint.unlink(missing_ok=True)

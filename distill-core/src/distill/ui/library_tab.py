@@ -18,6 +18,7 @@ from distill.host.evaluation import evaluate_model_vocoder
 from distill.host.run_files import remove_run_files, run_files
 from distill.library import history
 from distill.library.catalog import delete_model, describe_model, rename_model, resolve_model, scan_library
+from distill.models.diagnostics import resembles_anyway
 from distill.progress import size_text
 from distill.ui import jobs, kit_panel
 from distill.ui.access import home_hidden
@@ -55,9 +56,11 @@ def health_cell(info: dict) -> str:
     health = info.get("health") or {}
     if not health.get("collapsed"):
         return "healthy" if "recon" in health else "not measured"
-    return (
-        "⚠️ collapsed" if health.get("active_units", 0) <= 1 else "⚠️ not learned: it will not sound like its recordings"
-    )
+    if health.get("active_units", 0) <= 1:
+        return "⚠️ collapsed"
+    if resembles_anyway(health, info.get("resemblance")):
+        return "⚠️ not learned on held-out recordings, though its sounds resemble the collection"
+    return "⚠️ not learned: it will not sound like its recordings"
 
 
 def against_baseline(info: dict) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from distill.models.diagnostics import health_sentence, model_health, resemblance_far, resemblance_sentence
+from distill.models.diagnostics import (
+    health_sentence,
+    model_health,
+    resemblance_far,
+    resemblance_sentence,
+    unhealthy_consequence,
+)
 from distill.models.format import DistillModel
 from distill.ui.wording import page_words
 from distill.vocoders.verdict import has_own_vocoder, own_vocoder_proven, verdict_summary
@@ -39,9 +45,10 @@ def health_warning(model: DistillModel) -> str | None:
     health = model_health(model)
     if not health.get("collapsed"):
         return None
+    consequence = unhealthy_consequence(health, model.metadata.get("resemblance"))
     return (
-        f"'{model.name}' is {health_sentence(health)}: it will not sound like your collection. Check that the "
-        "recordings are audible and varied, or train longer (more “Epochs”)."
+        f"'{model.name}' is {health_sentence(health)}: {consequence}. Check that the recordings are audible and "
+        "varied, or train longer (more “Epochs”)."
     )
 
 
