@@ -422,6 +422,7 @@ def test_a_batch_comes_out_as_an_sfz_kit_whose_samples_are_the_generated_files(p
     panel.get_by_role("button", name="Download as a sampler kit (SFZ + Decent Sampler)").click()
     kit = zipfile.ZipFile(io.BytesIO(download(page, page.locator("#generate-kit-file"))))
     names = set(kit.namelist())
+    assert "tiny kit.sfz" in names, names
     regions = read_sfz(kit.read("tiny kit.sfz").decode(), PurePosixPath("."))
     assert len(regions) == 3 and [(r.lokey, r.hikey) for r in regions] == [(36, 36), (37, 37), (38, 38)]
     assert [r.sample.name for r in regions] == ["tiny-C2-s30.wav", "tiny-C#2-s31.wav", "tiny-D2-s32.wav"]

@@ -9,6 +9,7 @@ extra (the example plugin's) still collects.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -117,12 +118,19 @@ SERVER_LOG_LINES = 80
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A failed browser test shows the end of what its `distill ui` printed: a page's error is the server's."""
+    """A failed browser test shows the end of what its `distill ui` printed (a page's error is the
+    server's) and, from a server still running, every thread's stack (`kill -USR1`): a page that
+    waits in vain shows where the app is stuck."""
     report = yield
     app = getattr(item, "funcargs", {}).get("app")
     if report.failed and isinstance(app, App):
-        tail = app.output().splitlines()[-SERVER_LOG_LINES:]
+        printed = app.output()
+        tail = printed.splitlines()[-SERVER_LOG_LINES:]
         report.sections.append((f"distill ui printed (last {SERVER_LOG_LINES} lines)", "\n".join(tail)))
+        if app.process.poll() is None and hasattr(signal, "SIGUSR1"):
+            app.process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            report.sections.append(("distill ui's threads at the failure", app.output()[len(printed) :]))
     return report
 
 

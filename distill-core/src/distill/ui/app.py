@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -86,28 +88,33 @@ def serve(access: Access, port: int = 7860, device: torch.device | None = None) 
     """
     Settings.device = device or torch.device("cpu")
     Settings.access = access
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID`: every thread's stack to the terminal, for a report
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     with page_folder():
-        app = build_app()
-        app.queue(default_concurrency_limit=CONCURRENT_RUNS)
-        app.launch(
-            server_name=access.host,
-            server_port=port,
-            share=access.share,
-            auth=list(access.accounts) or None,
-            auth_message="Distill: sign in with the user name and password this server was started with.",
-            max_file_size=access.max_upload_bytes,
-            allowed_paths=[],
-            theme=THEME,
-            css=CSS,
-            footer_links=[],
-            prevent_thread_lock=True,
-        )
-        try:
+        launched = None
+        try:  # a stop while starting ends the process too: half-started server threads must not keep it alive
+            app = build_app()
+            app.queue(default_concurrency_limit=CONCURRENT_RUNS)
+            app.launch(
+                server_name=access.host,
+                server_port=port,
+                share=access.share,
+                auth=list(access.accounts) or None,
+                auth_message="Distill: sign in with the user name and password this server was started with.",
+                max_file_size=access.max_upload_bytes,
+                allowed_paths=[],
+                theme=THEME,
+                css=CSS,
+                footer_links=[],
+                prevent_thread_lock=True,
+            )
+            launched = app
             while app.is_running:
                 time.sleep(0.2)
         except KeyboardInterrupt:  # Ctrl-C, or `kill` (the CLI makes SIGTERM interrupt the same way)
             pass
-        shut_down(app)
+        if launched is not None:
+            shut_down(launched)
     # Everything is stopped and written; tearing down the interpreter's modules (torch, Gradio) takes
     # seconds more on a busy machine, which a service asked to stop should not make its supervisor wait.
     sys.stdout.flush()
