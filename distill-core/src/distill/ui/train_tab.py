@@ -161,15 +161,19 @@ def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, re
 
 
 def attach(kind: str, form: tuple[str, ...], view, outputs: int):
-    """On page load: the app's newest job of `kind` with its `form` fields, as the page that started it shows it.
+    """On page load: the app's newest job of `kind`, as the page that started it shows it.
 
-    With none, "no change" to all `outputs`: a generator that yields nothing would empty them.
+    Its `form` fields come back while it runs and after a stop (so "tick Resume and start
+    again" resumes it), not after it finished or failed: the form is then the musician's
+    for the next run, and a page load answered late must not overwrite what they typed.
+    With no job, "no change" to all `outputs`: a generator that yields nothing would empty them.
     """
     job = jobs.latest(kind)
     if job is None:
         yield [gr.skip()] * outputs
         return
-    fields = [job.inputs[k] for k in form]
+    resumable = not job.done or isinstance(job.error, TrainingCancelled)
+    fields = [job.inputs[k] if resumable else gr.skip() for k in form]
     for update in _followed(job, view):
         yield [*fields, *update]
         fields = [gr.skip()] * len(fields)
