@@ -198,7 +198,10 @@ def lost_despite_distance(own: dict[str, Any], baseline: dict[str, Any]) -> str 
         return None
     if _off_level(own):
         return f"it renders {abs(own[LEVEL]):.0f} dB {'louder' if own[LEVEL] > 0 else 'quieter'} than the recordings"
-    return f"it sounds worse to ViSQOL, {own[PERCEPTUAL]:.2f} vs {baseline[PERCEPTUAL]:.2f} of 5"
+    mine, theirs = own.get(PERCEPTUAL), baseline.get(PERCEPTUAL)
+    if not (_is_number(mine) and _is_number(theirs)):  # a verdict judged by another rule: nothing to say why
+        return None
+    return f"it sounds worse to ViSQOL, {mine:.2f} vs {theirs:.2f} of 5"
 
 
 def path_sentence(verdict: dict[str, Any], path: str) -> str:
