@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from distill.audio.export import DEFAULT_CEILING_DB, peak_gain
+from distill.audio.quality import NEAR_SILENT_DBFS
 from distill.data.segmenting import TEXTURE, generation_mode
 from distill.host.checked import CheckedVocoder
 from distill.host.selector import select_vocoder
@@ -26,8 +28,6 @@ from distill.vocoders.verdict import BASELINE, own_vocoder_proven
 
 TEXTURE_SECONDS = 2.0
 ONE_SHOT_SECONDS = 4.0
-PEAK = 10 ** (-1 / 20)  # previews play at the exports' default ceiling, -1 dBFS
-QUIET = 1e-3  # below -60 dBFS a preview is left as quiet as it is, like an export
 KEPT = 4  # vocoders kept loaded, one per recently previewed model
 
 _loaded: dict[tuple[str, str, str], CheckedVocoder] = {}
@@ -64,7 +64,8 @@ def render_preview(
     started = time.perf_counter()
     audio = generate(model, duration=min(duration, longest), seed=seed, sliders=sliders, vocoder=vocoder, device=device)
     taken = time.perf_counter() - started
+    # at the exports' default ceiling; a near-silent one is left as quiet as it is, as an export is
     peak = float(audio.abs().max()) if audio.numel() else 0.0
-    if peak > QUIET:
-        audio = audio * (PEAK / peak)
+    near_silent = peak <= 10 ** (NEAR_SILENT_DBFS / 20)
+    audio = audio * peak_gain(peak, None if near_silent else DEFAULT_CEILING_DB)
     return Preview(audio, model.spectrogram.sample_rate, vocoder.name, taken)
