@@ -26,7 +26,7 @@ from distill.paths import generated_dir
 from distill.ui import jobs, vocoder_menu
 from distill.ui.common import Settings, model_choices, number_in, refusal, rounded
 from distill.ui.generate_tab import GenerateTab, parse_seed, slider_values
-from distill.ui.notices import banner
+from distill.ui.notices import banner, refused
 from distill.ui.progress_view import stages
 from distill.ui.serving import for_page
 from distill.ui.wording import page_words
@@ -102,12 +102,7 @@ def _job_view(job: jobs.Job, shown, outputs: int) -> list[Any]:
 def _run(work, shown, outputs: int):
     """Run `work` as an app job and follow it into `outputs` outputs, the progress display first."""
     job = jobs.start(f"ab:{uuid.uuid4().hex}", "ab", work, "", stops_in_progress=True)
-    for _ in job.follow():
-        yield _job_view(job, shown, outputs)
-
-
-def _refused(exc: Exception, outputs: int) -> list[Any]:
-    return [banner(refusal(exc), "error"), *[gr.skip()] * (outputs - 1)]
+    yield from jobs.followed(job, lambda followed: _job_view(followed, shown, outputs))
 
 
 def render_pair(model_id: str | None, first: str, second: str, duration: float, seed: str, *values: float):
@@ -119,7 +114,7 @@ def render_pair(model_id: str | None, first: str, second: str, duration: float, 
         chosen_seed = parse_seed(seed)
         seconds = number_in("Seconds per sound", duration, 0.1, 3600)
     except Exception as exc:
-        yield _refused(exc, 4)
+        yield refused(exc, 4)
         return
     folder = generated_dir() / model.name / "ab"
 
@@ -170,7 +165,7 @@ def own_vocoder_note(model: DistillModel | None, purpose: str) -> str:
 def resynthesise_pair(recording: str | None, model_id: str | None, first: str, second: str):
     """A real recording through the model's mel and back, by vocoders A and B, measured against it."""
     if not recording:
-        yield _refused(gr.Error("Upload a recording under “Recording” first."), 5)
+        yield refused(gr.Error("Upload a recording under “Recording” first."), 5)
         return
     folder = generated_dir() / "vocode"
     stem = Path(recording).stem

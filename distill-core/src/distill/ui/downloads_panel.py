@@ -79,8 +79,7 @@ def download(name: str):
             return fetch_assets(name, progress, should_stop)
 
         job = jobs.start(_key(name), "download", work, f"{name} is already downloading.", {"name": name})
-    for _ in job.follow():
-        yield _view(job)
+    yield from jobs.followed(job, _view)
 
 
 def cancel(name: str) -> None:

@@ -34,7 +34,7 @@ from distill.progress import Cancelled
 from distill.ui import downloads_panel, jobs, kit_panel, recordings_view, vocoder_menu
 from distill.ui.access import home_hidden
 from distill.ui.common import Settings, model_choices, number_in, refusal, rounded, shows_errors
-from distill.ui.notices import banner, model_notices, near_silent_warnings
+from distill.ui.notices import banner, model_notices, near_silent_warnings, refused
 from distill.ui.progress_view import stages
 from distill.ui.serving import for_page
 from distill.ui.sliders import slider_updates
@@ -236,12 +236,6 @@ def _cleared() -> list[Any]:
     return ["", "", "", *players, gr.File(visible=False), gr.Dataframe(visible=False), []]
 
 
-def _followed(job: jobs.Job):
-    for _ in job.follow():
-        yield _results(job)
-    job.delivered = True
-
-
 def render_files(
     model_id: str | None,
     vocoder: str,
@@ -289,10 +283,10 @@ def render_files(
 
         job = jobs.start(f"generate:{uuid.uuid4().hex}", "generate", work, "", {"vocoder": vocoder}, True)
     except Exception as exc:
-        yield [banner(refusal(exc), "error"), *[gr.skip()] * (RESULTS + 1)]
+        yield refused(exc, RESULTS + 2)
         return
     yield [stages(job, "Loading the model and its vocoder…"), *_cleared(), job.key]
-    yield from _followed(job)
+    yield from jobs.followed(job, _results)
 
 
 def attach():
@@ -301,7 +295,7 @@ def attach():
     if job is None or (job.done and job.delivered):  # yielding nothing would empty the outputs
         yield [gr.skip()] * (RESULTS + 2)
         return
-    yield from _followed(job)
+    yield from jobs.followed(job, _results)
 
 
 def stop(key: str) -> None:

@@ -96,6 +96,13 @@ class Job:
         yield self
 
 
+def followed(job: Job, view: Callable[[Job], Any]) -> Iterator[Any]:
+    """`view(job)` every half second until the job ends, then once more: then its outcome counts as shown."""
+    for _ in job.follow():
+        yield view(job)
+    job.delivered = True
+
+
 def start(
     key: str,
     kind: str,

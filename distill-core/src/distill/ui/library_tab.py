@@ -81,8 +81,8 @@ def against_baseline(info: dict) -> str:
             continue
         part = path_verdict(verdict, path)
         results = part["results"]
-        lost = not part["beats_baseline"]
-        reason = lost_despite_distance(results[verdict["vocoder"]], results[verdict["baseline"]]) if lost else None
+        own, baseline = results[verdict["vocoder"]], results[verdict["baseline"]]
+        reason = None if part["beats_baseline"] else lost_despite_distance(own, baseline)
         better = "better" if part["beats_baseline"] else f"worse: {reason}" if reason else "worse"
         figures = f"{'distance ' if reason else ''}{distances[0]:.2f} vs {distances[1]:.2f}"
         stale = ", stale: VAE retrained" if path == GENERATION and info.get("vocoder_stale") else ""
@@ -217,15 +217,17 @@ def judge(model_id: str | None):
     except Exception as exc:
         yield banner(refusal(exc), "error")
         return
-    for _ in job.follow():
-        if not job.done:
-            yield stages(job, "Rendering its held-out recordings with each vocoder…")
-        elif job.error is not None:
-            yield banner(refusal(job.error), "error", bold="Could not judge it.")
-        else:
-            verdict = job.result or {}
-            kind = "success" if verdict.get("beats_baseline") else "warning"
-            yield banner(page_words(verdict.get("summary") or "Judged."), kind)
+    yield from jobs.followed(job, _judged)
+
+
+def _judged(job: jobs.Job) -> str:
+    if not job.done:
+        return stages(job, "Rendering its held-out recordings with each vocoder…")
+    if job.error is not None:
+        return banner(refusal(job.error), "error", bold="Could not judge it.")
+    verdict = job.result or {}
+    kind = "success" if verdict.get("beats_baseline") else "warning"
+    return banner(page_words(verdict.get("summary") or "Judged."), kind)
 
 
 def history_click(starred_only: bool, event: gr.EventData):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import gradio as gr
+
 from distill.models.diagnostics import (
     health_sentence,
     model_health,
@@ -19,6 +21,7 @@ from distill.models.diagnostics import (
     unhealthy_consequence,
 )
 from distill.models.format import DistillModel
+from distill.ui.common import refusal
 from distill.ui.wording import page_words
 from distill.vocoders.verdict import has_own_vocoder, own_vocoder_proven, verdict_summary
 
@@ -38,6 +41,11 @@ def banner(text: str, kind: str = "warning", bold: str = "") -> str:
         f"<div class='notice notice-{kind}' role='{role}' style='{STYLES[kind]};padding:10px 14px;"
         f"border-radius:6px;margin:6px 0;font-size:1.05em'>{ICONS[kind]} {lead}{html.escape(text)}</div>"
     )
+
+
+def refused(exc: Exception, outputs: int) -> list[Any]:
+    """A refusal before any job started: its sentence in the first of `outputs` (the status), the rest unchanged."""
+    return [banner(refusal(exc), "error"), *[gr.skip()] * (outputs - 1)]
 
 
 def health_warning(model: DistillModel) -> str | None:

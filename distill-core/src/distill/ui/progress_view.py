@@ -70,8 +70,7 @@ def stages(job: Job, starting: str) -> str:
     rows = []
     tasks = list(by_task)
     for index, task in enumerate(tasks):
-        reports = [event for event, _ in by_task[task]]
-        last = reports[-1]
+        last = by_task[task][-1][0]
         complete = (last.total is not None and last.completed >= last.total) or index < len(tasks) - 1
         if complete:
             rows.append(f"<p class='stage-done'>✓ {html.escape(_finished(task, last))}</p>")

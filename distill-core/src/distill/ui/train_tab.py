@@ -8,6 +8,7 @@ stopped run's instead of starting again at the resume epoch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -29,7 +30,7 @@ from distill.ui import jobs
 from distill.ui.access import readable_folder
 from distill.ui.charts import PANELS, VOCODER_PANELS, latest_figures, make_panels, panel_updates
 from distill.ui.common import Settings, model_choices, number_in, refusal
-from distill.ui.notices import banner, health_warning, own_vocoder_warning
+from distill.ui.notices import banner, health_warning, own_vocoder_warning, refused
 from distill.ui.progress_view import training_progress
 from distill.ui.serving import for_page
 from distill.ui.wording import page_words
@@ -73,7 +74,7 @@ def model_report(model: DistillModel) -> str:
     return "\n".join(lines)
 
 
-def outcome(job: jobs.Job, progress: str, success: str) -> str:
+def outcome(job: jobs.Job, progress: str, success: Callable[[DistillModel], str]) -> str:
     """The status panel: `progress` while running, then what happened, a warning as loud as a success."""
     if not job.done:
         return progress + (STOPPING if job.stopping else "")
@@ -89,7 +90,7 @@ def outcome(job: jobs.Job, progress: str, success: str) -> str:
     warning = health_warning(model) if job.kind == "train" else own_vocoder_warning(model)
     if warning:
         return banner(warning, "warning", bold=f"Saved '{model.name}', but:")
-    return banner(success.format(name=model.name), "success", bold="Done.")
+    return banner(success(model), "success", bold="Done.")
 
 
 def training_history(name: str) -> list[Progress]:
@@ -111,20 +112,9 @@ def training_history(name: str) -> list[Progress]:
 
 def _vae_view(job: jobs.Job) -> list[Any]:
     progress = training_progress(job, "epoch", "Loading and checking the recordings…")
-    status = outcome(job, progress, "Saved model '{name}'. Open the Generate tab to play it.")
+    status = outcome(job, progress, lambda model: f"Saved model '{model.name}'. Open the Generate tab to play it.")
     report = model_report(job.result) if job.done and job.error is None else ""
     return [status, latest_figures(job.events), report, *panel_updates(job.events, "epoch"), job.key]
-
-
-def _refused(exc: Exception, outputs: int) -> list[Any]:
-    """A refusal before any job started: the sentence in the status panel, everything else as it was."""
-    return [banner(refusal(exc), "error"), *[gr.skip()] * (outputs - 1)]
-
-
-def _followed(job: jobs.Job, view) -> Any:
-    for _ in job.follow():
-        yield view(job)
-    job.delivered = True
 
 
 def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, replace: bool):
@@ -155,9 +145,9 @@ def train_vae(folder: str, name: str, preset: str, epochs: str, resume: bool, re
         busy = f"'{name}' is already training; stop it first."
         job = jobs.start(f"train:{name}", "train", work, busy, form, history=history)
     except Exception as exc:
-        yield _refused(exc, 4 + PANELS)
+        yield refused(exc, 4 + PANELS)
         return
-    yield from _followed(job, _vae_view)
+    yield from jobs.followed(job, _vae_view)
 
 
 def attach(kind: str, form: tuple[str, ...], view, outputs: int):
@@ -174,7 +164,7 @@ def attach(kind: str, form: tuple[str, ...], view, outputs: int):
         return
     resumable = not job.done or isinstance(job.error, TrainingCancelled)
     fields = [job.inputs[k] if resumable else gr.skip() for k in form]
-    for update in _followed(job, view):
+    for update in jobs.followed(job, view):
         yield [*fields, *update]
         fields = [gr.skip()] * len(fields)
 
@@ -183,9 +173,11 @@ def _vocoder_view(job: jobs.Job) -> list[Any]:
     original, latest = map(for_page, latest_previews(job.inputs["model"]))
     waiting = f"Loading the recordings of '{job.inputs['model'].name}'…"
     verdict = verdict_summary(job.result) if job.done and job.error is None else None
-    said = page_words(verdict).replace("{", "{{").replace("}", "}}") if verdict else ""
+    said = page_words(verdict) if verdict else ""
     status = outcome(
-        job, training_progress(job, "step", waiting), f"'{{name}}' now carries its own {VOCODER} vocoder. {said}"
+        job,
+        training_progress(job, "step", waiting),
+        lambda model: f"'{model.name}' now carries its own {VOCODER} vocoder. {said}",
     )
     panels = panel_updates(job.events, "step", VOCODER_PANELS)
     return [status, latest_figures(job.events), original, latest, *panels, job.key]
@@ -222,9 +214,9 @@ def train_vocoder(
         form = {"model_id": model.id, "model": model}
         job = jobs.start(f"vocoder:{model.id}", "vocoder", work, busy, form)
     except Exception as exc:
-        yield _refused(exc, 5 + PANELS)
+        yield refused(exc, 5 + PANELS)
         return
-    yield from _followed(job, _vocoder_view)
+    yield from jobs.followed(job, _vocoder_view)
 
 
 def stop_job(key: str, fallback: str) -> None:
