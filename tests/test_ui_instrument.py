@@ -109,9 +109,21 @@ def refusals(app: App) -> list[str]:
 
 
 def pick_model(page, name: str) -> None:
+    """Choose `name` in Generate. Opening the tab refreshes the model list, and a pick made while
+    that refreshed list is drawn can land on nothing (seen once in CI): it is made again then."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     open_tab(page, "Generate")
+    about = page.locator("#model-about").get_by_text(f"{name} — makes")
+    for _ in range(2):
+        choose(page, page.locator("#generate-model input"), name)
+        try:
+            about.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
     choose(page, page.locator("#generate-model input"), name)
-    page.locator("#model-about").get_by_text(f"{name} — makes").wait_for()
+    about.wait_for()
 
 
 def generate(page, seed: int, count: int = 1, seconds: float = 1.0) -> None:
