@@ -151,6 +151,16 @@ CRAFTED = {
     "no spectrogram settings": (_drop("spectrogram_config"), "no spectrogram settings"),
     "latent analysis not a table": (_set("latent_analysis", "sliders"), "slider analysis is damaged"),
     "latent analysis lengths disagree": (_slider_count_mismatch, "slider analysis is damaged"),
+    "anchor levels of the wrong length": (
+        _nested("latent_analysis", "anchor_levels", torch.zeros(3)),
+        "its texture path is damaged",
+    ),
+    "anchor levels not finite": (
+        lambda payload: payload["latent_analysis"].update(
+            anchor_levels=torch.full((payload["latent_analysis"]["anchors"].shape[0],), float("nan"))
+        ),
+        "its texture path is damaged",
+    ),
     "metadata not a table": (_set("metadata", ["created"]), "its metadata is not a table"),
     "dataset summary not a table": (_nested("metadata", "dataset", "x"), "its dataset summary is damaged"),
     "level floor zero": (_nested("vae_config", "level_floor", 0), "VAE architecture is not valid"),

@@ -49,6 +49,8 @@ class LatentAnalysis:
     anchor_scales: torch.Tensor | None = None  # [N, latent_dim] their posterior standard deviations
     # [N] the anchor of the segment that follows each one in its recording, -1 at an end (texture models)
     successors: torch.Tensor | None = None
+    # [N] dB of each anchor's loudest frame against the collection's median segment (texture models)
+    anchor_levels: torch.Tensor | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,7 +150,14 @@ def analyse_latents(
         anchors=anchors.contiguous(),
         anchor_scales=anchor_scales.contiguous(),
         successors=successors if owners is not None else None,
+        anchor_levels=segment_levels(segments)[keep].contiguous() if owners is not None else None,
     )
+
+
+def segment_levels(segments: torch.Tensor) -> torch.Tensor:
+    """`[N, n_mels, frames]` log1p mel segments -> `[N]` dB of each one's loudest frame against the median segment's."""
+    loudest = 10 * torch.log10(torch.expm1(segments).clamp_min(0).sum(dim=1).amax(dim=-1) + 1e-12)
+    return loudest - loudest.median()
 
 
 def _name_components(

@@ -25,6 +25,7 @@ WALK_CORRELATION = 0.85  # how much each chunk's noise keeps of the previous chu
 WALK_SPREAD = 0.35  # legacy walk: stationary size, in units of the collection's latent spread
 JUMP_CHANCE = 0.1  # a texture leaves its recording's own order at this share of chunks ...
 NEIGHBOURS = 8  # ... for one of this many anchors nearest to where the recording went next
+QUIET_DB = 20.0  # a texture starts and jumps only where the collection is at most this far under its median level
 TOUR_SEED = 0  # the fixed shuffle `anchor_tour` walks through
 
 
@@ -43,7 +44,8 @@ def texture_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], coun
     The path moves the way the collection's own segments follow each other: from each
     anchor usually to its successor in its recording, and with `JUMP_CHANCE` (or at a
     recording's end) to one of the successor's nearest neighbours, somewhere else in the
-    collection that sounds like what would have come next. So a texture has the
+    collection that sounds like what would have come next; starts and jumps land only
+    where the collection goes on and sounds (`_landings`). So a texture has the
     collection's events and pace but is a new sequence, not a replay. Kernel noise
     correlated from chunk to chunk varies each chunk. Models from before anchors were
     kept wander around the slider point instead (`legacy_walk`); models from before
@@ -54,16 +56,35 @@ def texture_latents(analysis: LatentAnalysis, sliders: Mapping[int, float], coun
     g = torch.Generator().manual_seed(seed)
     anchors, widths = analysis.anchors, _kernel_widths(analysis)
     successors = analysis.successors if analysis.successors is not None else torch.full((anchors.shape[0],), -1)
-    # A jump lands where the collection goes on, so a path never strands in its recordings' endings.
-    goes_on = successors >= 0 if bool((successors >= 0).any()) else torch.ones(anchors.shape[0], dtype=torch.bool)
-    path = [int(anchor_tour(anchors.shape[0], seed)[0])]
+    landings = _landings(analysis, successors)
+    path = [int(landings.nonzero()[anchor_tour(int(landings.sum()), seed)[0], 0])]
     while len(path) < count:
         following = int(successors[path[-1]])
         if following < 0 or float(torch.rand((), generator=g)) < JUMP_CHANCE:
-            following = _near(anchors, following if following >= 0 else path[-1], goes_on, g)
+            following = _near(anchors, following if following >= 0 else path[-1], landings, g)
         path.append(following)
     index = torch.tensor(path)
     return anchors[index] + widths[index] * _correlated_noise(count, anchors.shape[1], g) + analysis.offset(sliders)
+
+
+def _landings(analysis: LatentAnalysis, successors: torch.Tensor) -> torch.Tensor:
+    """`[N]` bool: anchors a path may start at or jump to.
+
+    Only where the collection goes on, so a path never strands in its recordings'
+    endings, and only where it sounds: a path started in the silence before a track
+    (or led there by a jump from a track's last segment) stays quiet, and peak
+    normalisation raises it into hiss (2 of the shared music's 40 textures were raised
+    by 27 and 44 dB; at a 30 dB threshold 5 of 160 still were, quieter than any of its
+    4-second excerpts). Rules that would leave nothing are dropped.
+    """
+    rules = [successors >= 0]
+    if analysis.anchor_levels is not None:
+        rules.append(analysis.anchor_levels > -QUIET_DB)
+    allowed = torch.ones(successors.shape[0], dtype=torch.bool)
+    for rule in rules:
+        if bool((allowed & rule).any()):
+            allowed = allowed & rule
+    return allowed
 
 
 def _near(anchors: torch.Tensor, key: int, eligible: torch.Tensor, g: torch.Generator) -> int:

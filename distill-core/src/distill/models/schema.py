@@ -164,6 +164,7 @@ def _check_latent_analysis(data: object, latent_dim: int) -> None:
     _require(_numbers(analysis.scales, count, positive=True), problem)
     _require(not analysis.spread or _numbers(analysis.spread, latent_dim, positive=True), problem)
     _check_successors(analysis)
+    _check_anchor_levels(analysis)
     for position, s in enumerate(analysis.sliders):
         _require(
             _is_int(s.index, position, position)
@@ -185,6 +186,17 @@ def _check_successors(analysis: LatentAnalysis) -> None:
     _require(isinstance(anchors, torch.Tensor) and isinstance(successors, torch.Tensor), problem)
     _require(successors.dtype == torch.long and successors.shape == anchors.shape[:1], problem)
     _require(bool(((successors >= -1) & (successors < anchors.shape[0])).all()), problem)
+
+
+def _check_anchor_levels(analysis: LatentAnalysis) -> None:
+    """A texture model's level of each anchor: one finite float per anchor."""
+    levels = analysis.anchor_levels
+    if levels is None:
+        return
+    problem = "its texture path is damaged"
+    _require(isinstance(levels, torch.Tensor) and isinstance(analysis.anchors, torch.Tensor), problem)
+    _require(levels.is_floating_point() and levels.shape == analysis.anchors.shape[:1], problem)
+    _require(bool(torch.isfinite(levels).all()), problem)
 
 
 RESEMBLANCE_FIGURES = ("coverage", "density", "mmd_ratio", "spread", "collection_coverage", "collection_mmd_ratio")
