@@ -44,6 +44,16 @@ def test_tones_have_sharper_lines_and_less_flatness_than_noise():
     assert tonal[FLATNESS] < noisy[FLATNESS] - 1.0
 
 
+def test_flatness_ignores_what_no_one_hears_under_a_frames_loudest_bin():
+    """Hiss 100 dB under a tone (a render's floor above a recording's low-pass) leaves its flatness alone."""
+    clean = tone(220.0)
+    hiss = torch.randn(T.numel(), generator=torch.Generator().manual_seed(3)) * clean.abs().max() * 1e-5
+    audible_hiss = hiss * 1e3  # 40 dB under the tone: a noisy tone
+    flatness = [float(features(x)[FLATNESS]) for x in (clean, clean + hiss, clean + audible_hiss)]
+    assert flatness[1] == pytest.approx(flatness[0], abs=0.05)
+    assert flatness[2] > flatness[0] + 1.0
+
+
 def test_a_moving_sound_has_more_flux_than_a_static_one():
     static = torch.randn(T.numel(), generator=torch.Generator().manual_seed(1)) * 0.1
     steps = torch.cat([torch.sin(2 * math.pi * f * T[: RATE // 8]) for f in (200, 900, 300, 2000) * 4])

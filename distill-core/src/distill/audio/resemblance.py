@@ -41,6 +41,10 @@ FLOOR_DB = -60.0
 SOUNDING_DB = -30.0  # frames within this of the loudest frame count as sounding (shape, flatness, crest)
 RINGING_DB = -40.0  # a sound rings until its last frame within this of its loudest
 FLUX_FLOOR_DB = -80.0
+# Flatness counts a frame's bins only down to this far under its loudest: without a floor, the
+# empty octave above a recording's low-pass (bins 100-120 dB down, inaudible) set most of it, and
+# raising them by 11 dB moved the shared music's flatness by half a standard deviation.
+FLATNESS_RANGE_DB = -60.0
 # Octaves where the core mel's bands (30-60 Hz wide) can carry a line at all: above ~2 kHz a mel band
 # is wider than the spacing of most partials, so a crest there says how the vocoder guessed, not
 # what the model learned.
@@ -113,7 +117,8 @@ def features(wav: torch.Tensor) -> torch.Tensor:
     envelope[: relative[:ENVELOPE_FRAMES].numel()] = relative[:ENVELOPE_FRAMES]
     long_envelope = _long_envelope(level_db) - level_db.max()
     spectrum = torch.stft(wav, N_FFT, HOP, window=torch.hann_window(N_FFT), return_complex=True).abs().pow(2) + 1e-12
-    flatness = torch.exp(torch.log(spectrum).mean(0)) / spectrum.mean(0)
+    audible = torch.maximum(spectrum, spectrum.amax(0) * 10 ** (FLATNESS_RANGE_DB / 10))
+    flatness = torch.exp(torch.log(audible).mean(0)) / audible.mean(0)
     total = spectrum.sum(0)
     loud = 10 * torch.log10(total) >= 10 * torch.log10(total.max()) + SOUNDING_DB
     return torch.cat(
