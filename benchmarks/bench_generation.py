@@ -63,6 +63,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench-output" / "generation"
 RATE = 48000
 COUNT = 40
+BATCHES = 4  # the generated row's coverage and MMD² are also given over this many batches of COUNT
 EXCERPT_SECONDS = 4.0
 OTHER_KIT = {"drums-rumpf": "drums-millo", "drums-millo": "drums-rumpf"}
 console = Console(width=220)
@@ -181,11 +182,12 @@ def bench_collection(name: str, table: Table) -> dict:
     preset = "demo" if name == "demo" else "auto"
     model = train_model(collection_folder(name), f"bench-{name}", preset=preset, overwrite=True, assess=assess)
     train_seconds = time.perf_counter() - started
-    records = generate_files(
-        model, COUNT, EXCERPT_SECONDS, "griffinlim", 0, {}, ExportSettings(), out / "renders", torch.device("cpu")
-    )
-    generated = [load_audio(Path(r["path"]), RATE) for r in records]
+    records, generated = rendered(model, 0, out / "renders")
     generated_features = feature_matrix(generated)
+    batches = [score(real_features, generated_features)] + [
+        score(real_features, feature_matrix(rendered(model, seed, out / f"batch-{seed}")[1]))
+        for seed in range(COUNT, BATCHES * COUNT, COUNT)
+    ]
     chosen = pick(real, COUNT)
     recon, decoder_flatness = reconstructed(model, chosen)
     resynth = resynthesised(chosen)
@@ -204,6 +206,11 @@ def bench_collection(name: str, table: Table) -> dict:
             f"{name}: the model's own check {resemblance_sentence(check)}; it took {check['seconds']:.0f} s, "
             f"{100 * check['seconds'] / train_seconds:.0f} % of training"
         )
+    results["batches"] = spread_over(batches)
+    console.print(
+        f"{name}: over {BATCHES} batches of {COUNT} (seeds 0-{BATCHES * COUNT - 1}): "
+        + ", ".join(f"{k} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for k, v in results["batches"].items())
+    )
     results["decoded_mel_flatness_sd"] = round(decoder_flatness, 2)
     console.print(f"{name}: decoded mels against true mels, spectral flatness {decoder_flatness:+.2f} SD")
     for what, (sounds, features, scores) in sets.items():
@@ -241,6 +248,23 @@ def bench_collection(name: str, table: Table) -> dict:
     )
     results["sliders"] = slider_effects(model, out / "sliders")
     return results
+
+
+def rendered(model, first_seed: int, folder: Path) -> tuple[list[dict], list[torch.Tensor]]:
+    """`COUNT` sounds with the defaults from seed `first_seed` on, rendered with Griffin-Lim: records and audio."""
+    records = generate_files(
+        model, COUNT, EXCERPT_SECONDS, "griffinlim", first_seed, {}, ExportSettings(), folder, torch.device("cpu")
+    )
+    return records, [load_audio(Path(r["path"]), RATE) for r in records]
+
+
+def spread_over(batches: list[Resemblance]) -> dict[str, list[float]]:
+    """Coverage and MMD² ratio over batches: mean, lowest, highest (one batch of 40 is a noisy estimate)."""
+    out = {}
+    for key in ("coverage", "mmd_ratio"):
+        values = [getattr(b, key) for b in batches]
+        out[key] = [round(sum(values) / len(values), 3), round(min(values), 3), round(max(values), 3)]
+    return out
 
 
 def health(diagnostics: dict) -> str:
