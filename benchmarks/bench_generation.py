@@ -63,7 +63,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 OUT = ROOT / "bench-output" / "generation"
 RATE = 48000
 COUNT = 40
-BATCHES = 4  # the generated row's coverage and MMD² are also given over this many batches of COUNT
+BATCHES = 4  # the generated row's figures are also given over this many batches of COUNT (lengths: pooled)
 EXCERPT_SECONDS = 4.0
 OTHER_KIT = {"drums-rumpf": "drums-millo", "drums-millo": "drums-rumpf"}
 console = Console(width=220)
@@ -184,10 +184,10 @@ def bench_collection(name: str, table: Table) -> dict:
     train_seconds = time.perf_counter() - started
     records, generated = rendered(model, 0, out / "renders")
     generated_features = feature_matrix(generated)
-    batches = [score(real_features, generated_features)] + [
-        score(real_features, feature_matrix(rendered(model, seed, out / f"batch-{seed}")[1]))
-        for seed in range(COUNT, BATCHES * COUNT, COUNT)
-    ]
+    more = range(COUNT, BATCHES * COUNT, COUNT)
+    pooled = generated + [sound for seed in more for sound in rendered(model, seed, out / f"batch-{seed}")[1]]
+    pooled_features = feature_matrix(pooled)
+    batches = [score(real_features, pooled_features[start : start + COUNT]) for start in range(0, len(pooled), COUNT)]
     chosen = pick(real, COUNT)
     recon, decoder_flatness = reconstructed(model, chosen)
     resynth = resynthesised(chosen)
@@ -206,10 +206,13 @@ def bench_collection(name: str, table: Table) -> dict:
             f"{name}: the model's own check {resemblance_sentence(check)}; it took {check['seconds']:.0f} s, "
             f"{100 * check['seconds'] / train_seconds:.0f} % of training"
         )
-    results["batches"] = spread_over(batches)
+    results["batches"] = {**spread_over(batches), **describe(pooled, real_features, pooled_features)}
     console.print(
         f"{name}: over {BATCHES} batches of {COUNT} (seeds 0-{BATCHES * COUNT - 1}): "
-        + ", ".join(f"{k} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for k, v in results["batches"].items())
+        + ", ".join(f"{k} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for k, v in spread_over(batches).items())
+        + f"; all {len(pooled)} ring p10/p50/p90 "
+        + "/".join(f"{q:.2f}" for q in results["batches"]["length_p10_p50_p90"])
+        + f" s, flux {results['batches']['flux']:.2f}"
     )
     results["decoded_mel_flatness_sd"] = round(decoder_flatness, 2)
     console.print(f"{name}: decoded mels against true mels, spectral flatness {decoder_flatness:+.2f} SD")
