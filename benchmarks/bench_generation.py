@@ -50,6 +50,7 @@ from distill.data.synthetic import write_demo_collection
 from distill.host.selector import select_vocoder
 from distill.inference.assessment import assess
 from distill.inference.outputs import generate_files
+from distill.inference.preview import render_preview
 from distill.models.diagnostics import resemblance_sentence
 from distill.models.reconstruction import reconstruct_mel
 from distill.training.runner import train_model
@@ -65,6 +66,7 @@ RATE = 48000
 COUNT = 40
 BATCHES = 4  # the generated row's figures are also given over this many batches of COUNT (lengths: pooled)
 EXCERPT_SECONDS = 4.0
+PREVIEWS = 9  # slider previews timed per collection
 OTHER_KIT = {"drums-rumpf": "drums-millo", "drums-millo": "drums-rumpf"}
 console = Console(width=220)
 
@@ -214,6 +216,11 @@ def bench_collection(name: str, table: Table) -> dict:
         + "/".join(f"{q:.2f}" for q in results["batches"]["length_p10_p50_p90"])
         + f" s, flux {results['batches']['flux']:.2f}"
     )
+    results["preview_seconds"] = preview_seconds(model)
+    console.print(
+        f"{name}: a slider's preview renders in {results['preview_seconds'][0]:.2f} s "
+        f"(median of {PREVIEWS}; slowest {results['preview_seconds'][1]:.2f} s)"
+    )
     results["decoded_mel_flatness_sd"] = round(decoder_flatness, 2)
     console.print(f"{name}: decoded mels against true mels, spectral flatness {decoder_flatness:+.2f} SD")
     for what, (sounds, features, scores) in sets.items():
@@ -259,6 +266,16 @@ def rendered(model, first_seed: int, folder: Path) -> tuple[list[dict], list[tor
         model, COUNT, EXCERPT_SECONDS, "griffinlim", first_seed, {}, ExportSettings(), folder, torch.device("cpu")
     )
     return records, [load_audio(Path(r["path"]), RATE) for r in records]
+
+
+def preview_seconds(model) -> list[float]:
+    """Seconds a slider's preview takes once its vocoder is loaded (what the Generate tab plays): median, slowest."""
+    render_preview(model, {}, 0, EXCERPT_SECONDS, torch.device("cpu"))  # loads the vocoder, as the first preview does
+    times = sorted(
+        render_preview(model, {0: value}, seed, EXCERPT_SECONDS, torch.device("cpu")).render_seconds
+        for seed, value in enumerate(torch.linspace(-1.0, 1.0, PREVIEWS).tolist())
+    )
+    return [round(times[len(times) // 2], 3), round(times[-1], 3)]
 
 
 def spread_over(batches: list[Resemblance]) -> dict[str, list[float]]:
