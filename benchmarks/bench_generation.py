@@ -208,10 +208,11 @@ def bench_collection(name: str, table: Table) -> dict:
             f"{name}: the model's own check {resemblance_sentence(check)}; it took {check['seconds']:.0f} s, "
             f"{100 * check['seconds'] / train_seconds:.0f} % of training"
         )
-    results["batches"] = {**spread_over(batches), **describe(pooled, real_features, pooled_features)}
+    spread = spread_over(batches)
+    results["batches"] = {**spread, **describe(pooled, real_features, pooled_features)}
     console.print(
         f"{name}: over {BATCHES} batches of {COUNT} (seeds 0-{BATCHES * COUNT - 1}): "
-        + ", ".join(f"{k} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for k, v in spread_over(batches).items())
+        + ", ".join(f"{k} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for k, v in spread.items())
         + f"; all {len(pooled)} ring p10/p50/p90 "
         + "/".join(f"{q:.2f}" for q in results["batches"]["length_p10_p50_p90"])
         + f" s, flux {results['batches']['flux']:.2f}"
@@ -260,10 +261,20 @@ def bench_collection(name: str, table: Table) -> dict:
     return results
 
 
-def rendered(model, first_seed: int, folder: Path) -> tuple[list[dict], list[torch.Tensor]]:
-    """`COUNT` sounds with the defaults from seed `first_seed` on, rendered with Griffin-Lim: records and audio."""
+def rendered(
+    model, first_seed: int, folder: Path, sliders: dict[int, float] | None = None, count: int = COUNT
+) -> tuple[list[dict], list[torch.Tensor]]:
+    """`count` sounds from seed `first_seed` on (at the defaults, or at `sliders`) by Griffin-Lim: records, audio."""
     records = generate_files(
-        model, COUNT, EXCERPT_SECONDS, "griffinlim", first_seed, {}, ExportSettings(), folder, torch.device("cpu")
+        model,
+        count,
+        EXCERPT_SECONDS,
+        "griffinlim",
+        first_seed,
+        sliders or {},
+        ExportSettings(),
+        folder,
+        torch.device("cpu"),
     )
     return records, [load_audio(Path(r["path"]), RATE) for r in records]
 
@@ -308,23 +319,13 @@ def slider_effects(model, folder: Path, seeds: int = 8) -> dict:
     for slider in LatentAnalysis.from_dict(model.latent_analysis).sliders:
         ends = []
         for value in (slider.minimum, slider.maximum):
-            records = generate_files(
-                model,
-                seeds,
-                EXCERPT_SECONDS,
-                "griffinlim",
-                100,
-                {slider.index: value},
-                ExportSettings(),
-                folder / f"{slider.index}-{value:+g}",
-                torch.device("cpu"),
-            )
+            records, sounds = rendered(model, 100, folder / f"{slider.index}-{value:+g}", {slider.index: value}, seeds)
             values = []
-            for r in records:
-                mel = waveform_to_mel(load_audio(Path(r["path"]), RATE)[None], config)
-                feature = slider.name if slider.name in mel_features(mel, config) else "loudness"
-                measured = float(mel_features(mel, config)[feature][0])
-                values.append(measured - r["quality"]["gain_db"] if feature == "loudness" else measured)
+            for r, sound in zip(records, sounds, strict=True):
+                measured = mel_features(waveform_to_mel(sound[None], config), config)
+                feature = slider.name if slider.name in measured else "loudness"
+                value_of = float(measured[feature][0])
+                values.append(value_of - r["quality"]["gain_db"] if feature == "loudness" else value_of)
             ends.append(sum(values) / len(values))
         table.add_row(f"{slider.index} {slider.name}", f"{ends[0]:.3f}", f"{ends[1]:.3f}", f"{ends[1] - ends[0]:+.3f}")
         effects[f"{slider.index} {slider.name}"] = [round(e, 4) for e in ends]

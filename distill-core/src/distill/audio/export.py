@@ -65,6 +65,13 @@ def peak_gain(peak: float, ceiling_db: float | None) -> float:
     return ceiling / peak
 
 
+def export_gain(peak: float | None, ceiling_db: float | None) -> tuple[float, bool]:
+    """The gain an export gives a render peaking at `peak` (None: no finite signal), and whether it is
+    near-silent: under `NEAR_SILENT_DBFS` a render keeps its own level instead of being lifted as if fine."""
+    near_silent = not peak or 20 * math.log10(peak) < NEAR_SILENT_DBFS
+    return peak_gain(peak or 0.0, None if near_silent else ceiling_db), near_silent
+
+
 @dataclass
 class Written:
     """What `export_audio` wrote, and what it measured on the way."""
@@ -152,8 +159,7 @@ def export_audio(
             channels, frames, peak, _ = _stage(_centred(_staged(raw), rate, channels), rate, centred)
             scratch, removed = centred, offset
         level = 20 * math.log10(peak) if peak else None
-        near_silent = level is None or level < NEAR_SILENT_DBFS
-        gain = peak_gain(peak or 0.0, None if near_silent else settings.peak_ceiling_db)
+        gain, near_silent = export_gain(peak, settings.peak_ceiling_db)
         meter, overview = LevelMeter(rate, channels), Overview(frames)
         tags = tags() if callable(tags) else tags
         with (

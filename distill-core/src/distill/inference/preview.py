@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from distill.audio.export import DEFAULT_CEILING_DB, peak_gain
-from distill.audio.quality import NEAR_SILENT_DBFS
+from distill.audio.export import DEFAULT_CEILING_DB, export_gain
 from distill.data.segmenting import TEXTURE, generation_mode
 from distill.host.checked import CheckedVocoder
 from distill.host.selector import select_vocoder
@@ -64,8 +63,6 @@ def render_preview(
     started = time.perf_counter()
     audio = generate(model, duration=min(duration, longest), seed=seed, sliders=sliders, vocoder=vocoder, device=device)
     taken = time.perf_counter() - started
-    # at the exports' default ceiling; a near-silent one is left as quiet as it is, as an export is
-    peak = float(audio.abs().max()) if audio.numel() else 0.0
-    near_silent = peak <= 10 ** (NEAR_SILENT_DBFS / 20)
-    audio = audio * peak_gain(peak, None if near_silent else DEFAULT_CEILING_DB)
+    gain, _ = export_gain(float(audio.abs().max()) if audio.numel() else None, DEFAULT_CEILING_DB)
+    audio = audio * gain
     return Preview(audio, model.spectrogram.sample_rate, vocoder.name, taken)
